@@ -1,0 +1,51 @@
+"""The ``avg-bench`` command line: one typer app; each subcommand lives in its own module.
+
+User errors (:class:`~avg_bench.errors.AvgBenchError`) print one ``error: ...`` line to stderr
+and exit with code 2; a traceback means a bug in AVG-Bench.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from avg_bench._version import __version__
+from avg_bench.errors import AvgBenchError
+
+app = typer.Typer(
+    name="avg-bench",
+    help="AVG-Bench: the audiovisual geolocation benchmark toolkit. Score predictions, build and check the dataset, run baselines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"avg-bench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """AVG-Bench command line."""
+
+
+from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401  (registers the command)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning user errors into one clean line."""
+    try:
+        app()
+    except AvgBenchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,69 @@
+"""``avg-bench evaluate``: score a predictions file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from avg_bench.cli import app
+from avg_bench.errors import AvgBenchError
+from avg_bench.predictions import PREDICTION_FORMAT
+from avg_bench.spec import AVG_V1
+
+_EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  avg-bench evaluate predictions.jsonl --split val\n"
+    "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
+    "  avg-bench evaluate mine.jsonl --labels labels.parquet --baseline theirs.jsonl --bootstrap 2000\n\n"
+    "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[")
+)
+
+
+@app.command(epilog=_EPILOG)
+def evaluate(
+    predictions: Path = typer.Argument(..., help="predictions.jsonl to score.", show_default=False),
+    labels: list[Path] = typer.Option(None, "--labels", "-l", help="Labels: a .jsonl or .parquet file (repeat for several shards)."),
+    split: str = typer.Option(None, "--split", "-s", help="Score against a split of the local dataset instead (val, train)."),
+    config: str = typer.Option("seen", "--config", "-c", help="Dataset configuration with --split: seen or geo-holdout."),
+    data: Path = typer.Option(None, "--data", help="Dataset root with --split (default: $AVG_BENCH_DATA or the cache)."),
+    baseline: Path = typer.Option(None, "--baseline", "-b", help="Second predictions file: paired comparison with CIs and p-values."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Score missing/abstained clips as the worst case instead of failing."),
+    json_out: str = typer.Option(None, "--json", help="Write the results JSON to this file ('-' for stdout, no table)."),
+    bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
+    seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
+) -> None:
+    """Score predictions with the AVG metrics: accuracy at 1/25/200/750/2500 km, GeoScore, errors in km,
+    Chain-of-Region accuracy, 95% cluster-bootstrap CIs and per-continent breakdowns."""
+    from avg_bench.evaluation import evaluate as run_evaluation  # keep `--help` instant
+
+    if bool(labels) == bool(split):
+        raise AvgBenchError("give exactly one of --labels FILE or --split NAME")
+    if split:
+        from avg_bench.data.layout import split_shards
+
+        label_source = split_shards(split, config=config, root=data)
+    else:
+        label_source = labels[0] if len(labels) == 1 else labels
+    results = run_evaluation(
+        predictions,
+        label_source,
+        baseline=baseline,
+        allow_missing=allow_missing,
+        bootstrap=bootstrap,
+        seed=seed,
+        split=split,
+        config=config if split else None,
+    )
+    if json_out == "-":
+        sys.stdout.write(results.to_json())
+        return
+    from avg_bench.report import print_results
+
+    print_results(results)
+    if json_out:
+        from avg_bench.cache import atomic_write_bytes
+
+        atomic_write_bytes(Path(json_out), results.to_json().encode("utf-8"))
+        typer.echo(f"results written to {json_out}", err=True)

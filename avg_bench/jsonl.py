@@ -1,0 +1,255 @@
+"""Strict, streaming JSON Lines reading shared by predictions and labels files.
+
+Reads one line at a time with a hard length cap, so a huge or hostile file costs at most one
+line of memory; every problem becomes an :class:`~avg_bench.errors.InputFileError` that names
+``file:line``. Accepts what editors and tools really write: a UTF-8 BOM, CRLF line ends, blank
+lines and a missing final newline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from avg_bench.errors import InputFileError
+
+#: Longest accepted line: room for ~20,000 ``samples`` pairs, bounded for hostile files.
+MAX_LINE_BYTES = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+class FieldProblem(ValueError):
+    """A problem with one field of one record; the reader adds the file and line."""
+
+
+def _reject_constant(name: str) -> float:
+    raise FieldProblem(f"{name} is not valid JSON: numbers must be finite")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise FieldProblem(f"duplicate key {key!r} in one object")
+            seen.add(key)
+    return obj
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a Python value's type, for messages ("string", "number", ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, numbers.Number):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def shown(value: Any) -> str:
+    """A value as JSON, cut to 60 characters, for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class JsonLinesReader:
+    """Read a JSON Lines file as blocks of ``(line numbers, objects)``, hashing it on the way.
+
+    ``error`` is the exception class raised for every problem; after reading, :attr:`sha256` is
+    the hex digest of the bytes read. ``watched_keys`` are keys whose repetition inside one
+    object is an error (JSON leaves duplicate keys undefined; parsers silently keep one).
+
+    Speed without a second semantics: a block of lines is parsed with ``orjson`` in one pass.
+    If any line of the block is refused, or might repeat a watched key, the block is re-read
+    line by line by the standard library, whose verdict and message are final, and yielded a
+    line at a time so that the first problem in file order is the one reported.
+    """
+
+    #: Bytes read per block; a block's objects are the unit of bulk validation downstream.
+    block_bytes = 4 << 20
+
+    def __init__(
+        self, path: str | Path, *, error: type[InputFileError] = InputFileError, watched_keys: tuple[str, ...] = ()
+    ) -> None:
+        self.path = Path(path)
+        self.error = error
+        self._hash = hashlib.sha256()
+        self._watched = tuple((key, f'"{key}"'.encode()) for key in watched_keys)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def fail(self, line: int | None, problem: str) -> InputFileError:
+        return self.error(self.path, line, problem)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for lines, objects in self.blocks():
+            yield from zip(lines, objects)
+
+    def blocks(self) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
+        """Yield ``(line_numbers, objects)``, skipping blank lines; raise on the first problem."""
+        found = False
+        for first_line, raw_lines in self._raw_blocks():
+            objects = self._parse_fast(raw_lines)
+            if objects is not None:  # the common case: no blank line, nothing odd
+                found = True
+                yield list(range(first_line, first_line + len(raw_lines))), objects
+                continue
+            numbered = [(first_line + i, raw) for i, raw in enumerate(raw_lines) if raw.strip()]
+            if not numbered:
+                continue
+            found = True
+            objects = self._parse_fast([raw for _, raw in numbered])
+            if objects is not None:
+                yield [n for n, _ in numbered], objects
+            else:
+                for number, raw in numbered:
+                    yield [number], [self._parse_strictly(number, raw)]
+        if not found:
+            raise self.fail(None, "the file is empty: expected one JSON object per line")
+
+    def _raw_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            raise self.fail(None, "file not found") from None
+        except IsADirectoryError:
+            raise self.fail(None, "is a directory, expected a JSON Lines file") from None
+        except OSError as exc:
+            raise self.fail(None, f"cannot be read ({exc.strerror})") from None
+        with handle:
+            carry = b""
+            next_line = 1
+            while True:
+                chunk = handle.read(self.block_bytes)
+                self._hash.update(chunk)
+                if next_line == 1 and not carry and chunk.startswith(_BOM):
+                    chunk = chunk[len(_BOM):]
+                lines = (carry + chunk).split(b"\n")
+                carry = lines.pop() if chunk else b""
+                if len(carry) > MAX_LINE_BYTES:
+                    raise self.fail(next_line + len(lines), _too_long())
+                if lines and max(map(len, lines)) > MAX_LINE_BYTES:
+                    first_long = next(i for i, line in enumerate(lines) if len(line) > MAX_LINE_BYTES)
+                    raise self.fail(next_line + first_long, _too_long())
+                if lines:
+                    yield next_line, lines
+                    next_line += len(lines)
+                if not chunk:
+                    return
+
+    def _parse_fast(self, raw_lines: list[bytes]) -> list[dict[str, Any]] | None:
+        """All objects of a block, or ``None`` when any line needs the strict parser."""
+        try:
+            objects = [orjson.loads(raw) for raw in raw_lines]
+        except orjson.JSONDecodeError:
+            return None
+        if not all(type(obj) is dict for obj in objects):
+            return None
+        if self._watched:
+            block = b"\n".join(raw_lines)
+            if _ESCAPED_KEY.search(block):
+                return None  # an escaped key could spell a watched key: let the strict parser judge
+            for key, quoted in self._watched:
+                raw_count = block.count(quoted)
+                if raw_count and raw_count != len([1 for obj in objects if key in obj]):
+                    return None  # a watched key is repeated somewhere (or appears inside a string)
+        return objects
+
+    def _parse_strictly(self, line_no: int, raw: bytes) -> dict[str, Any]:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.fail(
+                line_no, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
+            ) from None
+        text = text.strip()
+        try:
+            obj = _DECODER.decode(text)
+        except FieldProblem as exc:
+            raise self.fail(line_no, str(exc)) from None
+        except json.JSONDecodeError as exc:
+            if text.startswith("["):
+                raise self.fail(line_no, _ARRAY_HINT) from None
+            hint = "; each record must be one complete JSON object on a single line" if text.startswith("{") else ""
+            raise self.fail(line_no, f"not valid JSON ({exc.msg} at column {exc.colno}){hint}") from None
+        if isinstance(obj, list):
+            raise self.fail(line_no, _ARRAY_HINT)
+        if not isinstance(obj, dict):
+            raise self.fail(line_no, f"expected a JSON object, found {json_type(obj)} {shown(obj)}")
+        return obj
+
+
+def _too_long() -> str:
+    return f"line is longer than the {MAX_LINE_BYTES // 2**20} MiB limit"
+
+
+#: A JSON string containing a \\u escape and followed by a colon, i.e. an escaped object key.
+_ESCAPED_KEY = re.compile(rb'\\u[0-9a-fA-F]{4}[^"\\]*(?:\\.[^"\\]*)*"\s*:')
+
+_ARRAY_HINT = (
+    "expected one JSON object per line (JSON Lines), found a JSON array; "
+    "convert it with: jq -c '.[]' FILE > FILE.jsonl"
+)
+
+
+# Field checks: raise FieldProblem; the caller knows the file and line.
+
+
+def required(record: dict[str, Any], key: str) -> Any:
+    if key not in record:
+        raise FieldProblem(f"missing required key {key!r}")
+    return record[key]
+
+
+def identifier(value: Any, key: str) -> str:
+    """A non-empty string id; integers are accepted and converted (common in CSV-born files)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise FieldProblem(f"field {key!r} must be a non-empty string, found {json_type(value)} {shown(value)}")
+    return value
+
+
+def coordinate(value: Any, key: str, *, latitude: bool) -> float:
+    """A finite latitude or longitude in range; never wrapped."""
+    kind = type(value)
+    if kind is not float and kind is not int:  # fast path first: this runs twice per line
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise FieldProblem(f"field {key!r} must be a number, found {json_type(value)} {shown(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise FieldProblem(f"field {key!r} must be a finite number, found {number}")
+    bound = 90.0 if latitude else 180.0
+    if not -bound <= number <= bound:
+        raise FieldProblem(f"field {key!r} is out of range: {number!r} is not in [-{bound:g}, {bound:g}]")
+    return number
+
+
+def optional_string(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is not None and not isinstance(value, str):
+        raise FieldProblem(f"field {key!r} must be a string or null, found {json_type(value)} {shown(value)}")
+    return value

@@ -1,0 +1,91 @@
+"""From per-clip values to reported numbers: micro, location-balanced macro, subgroups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avg_bench.metrics.bootstrap import bootstrap_means, bootstrap_medians, percentile_interval
+from avg_bench.metrics.definitions import Metric
+from avg_bench.results import Estimate
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Point estimates ``(M,)`` and, with a bootstrap, their resampled values ``(B, M)``."""
+
+    point: NDArray[np.float64]
+    resampled: NDArray[np.float64] | None
+
+    def estimates(self, metrics: tuple[Metric, ...], confidence: float) -> dict[str, Estimate]:
+        if self.resampled is None:
+            return {m.name: Estimate(float(v)) for m, v in zip(metrics, self.point)}
+        low, high = percentile_interval(self.resampled, confidence)
+        return {
+            m.name: Estimate(float(v), float(lo), float(hi))
+            for m, v, lo, hi in zip(metrics, self.point, low, high)
+        }
+
+    def __sub__(self, other: "Summary") -> "Summary":
+        resampled = None if self.resampled is None else self.resampled - other.resampled
+        return Summary(self.point - other.point, resampled)
+
+
+def _median_columns(metrics: tuple[Metric, ...]) -> NDArray[np.bool_]:
+    return np.array([m.statistic == "median" for m in metrics])
+
+
+def summarise(
+    values: NDArray[np.float64],
+    metrics: tuple[Metric, ...],
+    cluster: NDArray[np.intp],
+    weights: NDArray[np.int32] | None,
+) -> Summary:
+    """Clip-level (micro) statistics of every column, resampled by location when ``weights``."""
+    median = _median_columns(metrics)
+    point = np.empty(len(metrics))
+    point[~median] = values[:, ~median].mean(axis=0)
+    point[median] = np.median(values[:, median], axis=0)
+    if weights is None:
+        return Summary(point, None)
+    present, cluster = np.unique(cluster, return_inverse=True)
+    if len(present) < weights.shape[1]:  # a subgroup: drop the locations it has no clips in
+        weights = weights[:, present]
+    resampled = np.empty((weights.shape[0], len(metrics)))
+    resampled[:, ~median] = bootstrap_means(values[:, ~median], cluster, weights)
+    for column in np.flatnonzero(median):
+        resampled[:, column] = bootstrap_medians(values[:, column], cluster, weights)
+    return Summary(point, resampled)
+
+
+def per_location(values: NDArray[np.float64], metrics: tuple[Metric, ...], cluster: NDArray[np.intp], n_clusters: int) -> NDArray[np.float64]:
+    """Each metric computed within each location, shape ``(n_clusters, M)``; every cluster needs a clip."""
+    counts = np.bincount(cluster, minlength=n_clusters)
+    table = np.empty((n_clusters, len(metrics)))
+    for column, metric in enumerate(metrics):
+        x = values[:, column]
+        if metric.statistic == "mean":
+            table[:, column] = np.bincount(cluster, weights=x, minlength=n_clusters) / counts
+        else:
+            order = np.lexsort((x, cluster))
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            x_sorted = x[order]
+            table[:, column] = (x_sorted[starts + (counts - 1) // 2] + x_sorted[starts + counts // 2]) / 2
+    return table
+
+
+def summarise_macro(
+    values: NDArray[np.float64],
+    metrics: tuple[Metric, ...],
+    cluster: NDArray[np.intp],
+    weights: NDArray[np.int32] | None,
+    n_clusters: int,
+) -> Summary:
+    """Location-balanced average: the mean over locations of each location's own metric."""
+    table = per_location(values, metrics, cluster, n_clusters)
+    point = table.mean(axis=0)
+    if weights is None:
+        return Summary(point, None)
+    return Summary(point, (weights.astype(np.float64) @ table) / weights.sum(axis=1, keepdims=True))
