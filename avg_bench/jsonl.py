@@ -33,18 +33,29 @@ def _reject_constant(name: str) -> float:
     raise FieldProblem(f"{name} is not valid JSON: numbers must be finite")
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _RepeatedKeys(dict):
+    """An object that repeated some key (kept last, as orjson does), with ``repeated`` in order."""
+
+    repeated: list[str]
+
+
+def _note_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise FieldProblem(f"duplicate key {key!r} in one object")
-            seen.add(key)
-    return obj
+    if len(obj) == len(pairs):
+        return obj
+    # Only a record's own watched keys may not repeat (the reader checks); the contents of
+    # unknown keys are ignored, whatever they hold, exactly as on the fast path.
+    noted = _RepeatedKeys(obj)
+    noted.repeated = []
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            noted.repeated.append(key)
+        seen.add(key)
+    return noted
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_note_repeated_keys, parse_constant=_reject_constant)
 
 
 def json_type(value: Any) -> str:
@@ -96,6 +107,7 @@ class JsonLinesReader:
         self.error = error
         self._hash = hashlib.sha256()
         self._watched = tuple((key, f'"{key}"'.encode()) for key in watched_keys)
+        self._watched_names = frozenset(watched_keys)
 
     @property
     def sha256(self) -> str:
@@ -110,7 +122,7 @@ class JsonLinesReader:
 
     def blocks(self) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
         """Yield ``(line_numbers, objects)``, skipping blank lines; raise on the first problem."""
-        found = False
+        found = blank = False
         for first_line, raw_lines in self._raw_blocks():
             objects = self._parse_fast(raw_lines)
             if objects is not None:  # the common case: no blank line, nothing odd
@@ -119,6 +131,7 @@ class JsonLinesReader:
                 continue
             numbered = [(first_line + i, raw) for i, raw in enumerate(raw_lines) if raw.strip()]
             if not numbered:
+                blank = blank or len(raw_lines) > 1 or any(raw_lines)
                 continue
             found = True
             objects = self._parse_fast([raw for _, raw in numbered])
@@ -128,7 +141,8 @@ class JsonLinesReader:
                 for number, raw in numbered:
                     yield [number], [self._parse_strictly(number, raw)]
         if not found:
-            raise self.fail(None, "the file is empty: expected one JSON object per line")
+            problem = "the file has only blank lines" if blank else "the file is empty"
+            raise self.fail(None, f"{problem}: expected one JSON object per line")
 
     def _raw_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
         try:
@@ -149,10 +163,14 @@ class JsonLinesReader:
                     chunk = chunk[len(_BOM):]
                 lines = (carry + chunk).split(b"\n")
                 carry = lines.pop() if chunk else b""
-                if len(carry) > MAX_LINE_BYTES:
-                    raise self.fail(next_line + len(lines), _too_long())
+                first_long = None
                 if lines and max(map(len, lines)) > MAX_LINE_BYTES:
                     first_long = next(i for i, line in enumerate(lines) if len(line) > MAX_LINE_BYTES)
+                elif len(carry) > MAX_LINE_BYTES:
+                    first_long = len(lines)  # the unfinished line after this block's lines
+                if first_long is not None:
+                    if first_long:  # the lines before it first, so that the first problem in file order wins
+                        yield next_line, lines[:first_long]
                     raise self.fail(next_line + first_long, _too_long())
                 if lines:
                     yield next_line, lines
@@ -185,7 +203,10 @@ class JsonLinesReader:
             raise self.fail(
                 line_no, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
             ) from None
+        indent = len(text) - len(text.lstrip())
         text = text.strip()
+        if text.startswith(_BOM.decode()):
+            raise self.fail(line_no, _BOM_HINT)
         try:
             obj = _DECODER.decode(text)
         except FieldProblem as exc:
@@ -194,11 +215,20 @@ class JsonLinesReader:
             if text.startswith("["):
                 raise self.fail(line_no, _ARRAY_HINT) from None
             hint = "; each record must be one complete JSON object on a single line" if text.startswith("{") else ""
-            raise self.fail(line_no, f"not valid JSON ({exc.msg} at column {exc.colno}){hint}") from None
+            raise self.fail(line_no, f"not valid JSON ({exc.msg} at column {exc.colno + indent}){hint}") from None
+        except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+            raise self.fail(line_no, "not valid JSON (a number has too many digits)") from None
+        except RecursionError:
+            raise self.fail(line_no, "not valid JSON (arrays or objects nested too deeply)") from None
         if isinstance(obj, list):
             raise self.fail(line_no, _ARRAY_HINT)
         if not isinstance(obj, dict):
             raise self.fail(line_no, f"expected a JSON object, found {json_type(obj)} {shown(obj)}")
+        if isinstance(obj, _RepeatedKeys):
+            repeated = [key for key in obj.repeated if key in self._watched_names]
+            if repeated:
+                raise self.fail(line_no, f"duplicate key {repeated[0]!r} in one object")
+            obj = dict(obj)
         return obj
 
 
@@ -208,6 +238,11 @@ def _too_long() -> str:
 
 #: A JSON string containing a \\u escape and followed by a colon, i.e. an escaped object key.
 _ESCAPED_KEY = re.compile(rb'\\u[0-9a-fA-F]{4}[^"\\]*(?:\\.[^"\\]*)*"\s*:')
+
+_BOM_HINT = (
+    "the line starts with a UTF-8 byte order mark (BOM), which only the start of a file may have "
+    "(were files concatenated?); remove it"
+)
 
 _ARRAY_HINT = (
     "expected one JSON object per line (JSON Lines), found a JSON array; "
@@ -239,10 +274,14 @@ def coordinate(value: Any, key: str, *, latitude: bool) -> float:
     if kind is not float and kind is not int:  # fast path first: this runs twice per line
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise FieldProblem(f"field {key!r} must be a number, found {json_type(value)} {shown(value)}")
-    number = float(value)
+    bound = 90.0 if latitude else 180.0
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range, e.g. 1 followed by 400 zeros
+        digits = len(str(abs(value)))
+        raise FieldProblem(f"field {key!r} is out of range: an integer of {digits} digits is not in [-{bound:g}, {bound:g}]") from None
     if not math.isfinite(number):
         raise FieldProblem(f"field {key!r} must be a finite number, found {number}")
-    bound = 90.0 if latitude else 180.0
     if not -bound <= number <= bound:
         raise FieldProblem(f"field {key!r} is out of range: {number!r} is not in [-{bound:g}, {bound:g}]")
     return number

@@ -88,16 +88,12 @@ def labels_from_records(records: Iterable[dict], *, source: str = "<labels>", ga
 
 
 class _Columns:
-    """Label columns accumulated block by block; ``row_prefix`` marks parquet rows in messages."""
+    """Label columns accumulated block by block; ``rows`` marks parquet rows in messages."""
 
     def __init__(self, source: str, *, rows: bool = False) -> None:
         self.source = source
         self.rows = rows
-        self.clip_id: list[str] = []
-        self.location_id: list[str] = []
-        self.lat: list[float] = []
-        self.lon: list[float] = []
-        self.hierarchy: list[tuple[str, ...] | None] = []
+        self.values: dict[str, list] = {name: [] for name in LABEL_COLUMNS + HIERARCHY_COLUMNS}
         self.lines: list[int] = []
 
     def error(self, line: int, problem: str) -> LabelFileError:
@@ -109,91 +105,95 @@ class _Columns:
         return f"row {line}" if self.rows else f"line {line}"
 
     def add_block(self, lines: list[int], records: list[dict[str, Any]]) -> None:
-        """Vectorised check of the common case; anything unusual goes record by record."""
+        """Records of one block: bulk-checked by column when they share the usual keys."""
+        widths = set(map(len, records))
+        names = LABEL_COLUMNS if widths == {len(LABEL_COLUMNS)} else LABEL_COLUMNS + HIERARCHY_COLUMNS
         try:
-            ids = [r["clip_id"] for r in records]
-            locations = [r["location_id"] for r in records]
-            lats = [r["lat"] for r in records]
-            lons = [r["lon"] for r in records]
-        except (KeyError, TypeError):
-            ids = None
-        fast = (
-            ids is not None
-            and set(map(type, ids)) == {str}
-            and set(map(type, locations)) == {str}
-            and set(map(type, lats)) | set(map(type, lons)) <= {float, int}
-            and all(map(str.strip, ids))
-            and all(map(str.strip, locations))
-            and not any(len(r) > 4 for r in records)  # hierarchy or extra keys: per record
-        )
-        if fast:
-            lat, lon = np.array(lats, dtype=np.float64), np.array(lons, dtype=np.float64)
-            fast = bool(((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)).all())
-        if not fast:
+            columns = {name: [r[name] for r in records] for name in names}
+        except KeyError:
+            columns = None
+        if columns is None or widths != {len(names)} or not self.add_columns(lines, columns):
             for line, record in zip(lines, records):
                 self.add_record(line, record)
-            return
-        self.clip_id += ids
-        self.location_id += locations
-        self.lat += lats
-        self.lon += lons
-        self.hierarchy += [None] * len(records)
-        self.lines += lines
+
+    def add_columns(self, lines: list[int], columns: dict[str, list]) -> bool:
+        """Append whole columns if every value is of the common, valid kind; else change nothing."""
+        ids, locations = columns["clip_id"], columns["location_id"]
+        if set(map(type, ids)) != {str} or set(map(type, locations)) != {str}:
+            return False
+        if not (all(map(str.strip, ids)) and all(map(str.strip, locations))):
+            return False
+        if not set(map(type, columns["lat"])) | set(map(type, columns["lon"])) <= {float, int}:
+            return False
+        lat = np.array(columns["lat"], dtype=np.float64)
+        lon = np.array(columns["lon"], dtype=np.float64)
+        if not ((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)).all():
+            return False
+        given = [name for name in HIERARCHY_COLUMNS if name in columns]
+        if given and (len(given) < len(HIERARCHY_COLUMNS) or any(set(map(type, columns[n])) != {str} for n in given)):
+            return False
+        for name in LABEL_COLUMNS:
+            self.values[name].extend(columns[name])
+        for name in HIERARCHY_COLUMNS:
+            self.values[name].extend(columns[name] if given else [None] * len(ids))
+        self.lines.extend(lines)
+        return True
 
     def add_record(self, line: int, record: dict[str, Any]) -> None:
         try:
-            clip_id = identifier(required(record, "clip_id"), "clip_id")
-            location_id = identifier(required(record, "location_id"), "location_id")
-            lat = coordinate(required(record, "lat"), "lat", latitude=True)
-            lon = coordinate(required(record, "lon"), "lon", latitude=False)
-            levels = tuple(optional_string(record, key) for key in HIERARCHY_COLUMNS)
-            present = [v is not None for v in levels]
+            parsed = {
+                "clip_id": identifier(required(record, "clip_id"), "clip_id"),
+                "location_id": identifier(required(record, "location_id"), "location_id"),
+                "lat": coordinate(required(record, "lat"), "lat", latitude=True),
+                "lon": coordinate(required(record, "lon"), "lon", latitude=False),
+            }
+            levels = {key: optional_string(record, key) for key in HIERARCHY_COLUMNS}
+            present = [v is not None for v in levels.values()]
             if any(present) and not all(present):
                 missing = ", ".join(k for k, ok in zip(HIERARCHY_COLUMNS, present) if not ok)
                 raise FieldProblem(f"hierarchy is incomplete: give all of {', '.join(HIERARCHY_COLUMNS)} or none (missing {missing})")
         except FieldProblem as exc:
             raise self.error(line, str(exc)) from None
-        self.clip_id.append(clip_id)
-        self.location_id.append(location_id)
-        self.lat.append(lat)
-        self.lon.append(lon)
-        self.hierarchy.append(levels if all(present) else None)
+        for name, value in {**parsed, **levels}.items():
+            self.values[name].append(value)
         self.lines.append(line)
 
+    def extend(self, other: "_Columns") -> None:
+        for name, values in other.values.items():
+            self.values[name].extend(values)
+        self.lines.extend(other.lines)
+
     def labels(self, sha256: str | None, revision: str | None, gazetteer: Gazetteer | None) -> Labels:
-        clip_id = np.array(self.clip_id, dtype=object)
-        if len(set(self.clip_id)) != len(self.clip_id):
+        ids = self.values["clip_id"]
+        if len(set(ids)) != len(ids):
             seen: dict[str, int] = {}
-            for line, cid in zip(self.lines, self.clip_id):
-                if cid in seen:
-                    raise self.error(line, f"duplicate clip_id {cid!r} (first on {self.where(seen[cid])})")
-                seen[cid] = line
-        lat = np.array(self.lat, dtype=np.float64)
-        lon = np.array(self.lon, dtype=np.float64)
+            for line, clip_id in zip(self.lines, ids):
+                if clip_id in seen:
+                    raise self.error(line, f"duplicate clip_id {clip_id!r} (first on {self.where(seen[clip_id])})")
+                seen[clip_id] = line
+        lat = np.array(self.values["lat"], dtype=np.float64)
+        lon = np.array(self.values["lon"], dtype=np.float64)
         return Labels(
-            clip_id,
-            np.array(self.location_id, dtype=object),
+            np.array(ids, dtype=object),
+            np.array(self.values["location_id"], dtype=object),
             lat,
             lon,
-            _complete_hierarchy(self.hierarchy, lat, lon, gazetteer),
+            _complete_hierarchy(self.values, lat, lon, gazetteer),
             source=self.source,
             sha256=sha256,
             revision=revision,
         )
 
 
-def _complete_hierarchy(given: list[tuple | None], lat, lon, gazetteer: Gazetteer | None) -> Hierarchy:
-    """Given hierarchy where present; the gazetteer's for the rest."""
-    missing = np.fromiter((g is None for g in given), dtype=bool, count=len(given))
-    columns = [np.empty(len(given), dtype=object) for _ in HIERARCHY_COLUMNS]
+def _complete_hierarchy(values: dict[str, list], lat, lon, gazetteer: Gazetteer | None) -> Hierarchy:
+    """The given hierarchy where a row has one; the gazetteer's for the other rows."""
+    columns = {name: np.array(values[name], dtype=object) for name in HIERARCHY_COLUMNS}
+    missing = columns["country"] == None  # noqa: E711  (elementwise on an object array)
     if missing.any():
         computed = (gazetteer or default_gazetteer()).reverse(lat[missing], lon[missing])
-        for column, name in zip(columns, HIERARCHY_COLUMNS):
+        for name, column in columns.items():
             column[missing] = computed.level(name)
-    for i in np.flatnonzero(~missing):
-        for column, value in zip(columns, given[i]):
-            column[i] = value
-    return Hierarchy(*columns)
+    return Hierarchy(**columns)
 
 
 def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
@@ -222,8 +222,10 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         columns = _Columns(str(path), rows=True)
-        records = [dict(zip(wanted, values)) for values in zip(*(table[c] for c in wanted))]
-        columns.add_block(list(range(1, len(records) + 1)), records)
+        rows = list(range(1, parquet.metadata.num_rows + 1))
+        if not columns.add_columns(rows, table):
+            for row, values in zip(rows, zip(*(table[c] for c in wanted))):
+                columns.add_record(row, dict(zip(wanted, values)))
         parts.append(columns)
     merged = parts[0] if len(parts) == 1 else _merge(parts, f"{paths[0].parent} ({len(paths)} parquet files)")
     revision = revisions.pop() if len(revisions) == 1 else None
@@ -233,6 +235,5 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
 def _merge(parts: list[_Columns], source: str) -> _Columns:
     merged = _Columns(source, rows=True)
     for part in parts:
-        for name in ("clip_id", "location_id", "lat", "lon", "hierarchy", "lines"):
-            getattr(merged, name).extend(getattr(part, name))
+        merged.extend(part)
     return merged

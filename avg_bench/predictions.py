@@ -132,8 +132,11 @@ class _Aligner:
         rows_array = np.array(rows, dtype=np.intp)
         if self.first_line[rows_array].any() or len(np.unique(rows_array)) != len(rows_array):
             return False
-        lat = np.array(lat_values, dtype=np.float64)  # None becomes NaN; JSON has no other NaN
-        lon = np.array(lon_values, dtype=np.float64)
+        try:
+            lat = np.array(lat_values, dtype=np.float64)  # None becomes NaN; JSON has no other NaN
+            lon = np.array(lon_values, dtype=np.float64)
+        except OverflowError:  # an integer beyond the float range: the per-record check words it
+            return False
         abstained = np.isnan(lat)
         if (abstained != np.isnan(lon)).any():
             return False

@@ -38,8 +38,8 @@ def _interval(metric: Metric, low: float | None, high: float | None, *, signed: 
     return f"{_value(metric, low, signed=signed)}–{_value(metric, high, signed=signed)}"
 
 
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", header_style="bold underline", box=None, padding=(0, 1), pad_edge=False)
+def _table() -> Table:
+    return Table(header_style="bold underline", box=None, padding=(0, 1), pad_edge=False)
 
 
 def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
@@ -55,7 +55,7 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
         )
         if part
     )
-    main = _table(f"AVG-Bench results · {where}")
+    main = _table()
     comparison = results.comparison
     main.add_column("Metric", no_wrap=True)
     main.add_column("Value", justify="right", no_wrap=True)
@@ -82,7 +82,7 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
             ]
         main.add_row(*row)
 
-    continents = _table("Per continent (of the ground truth)")
+    continents = _table()
     continents.add_column("", no_wrap=True)
     continents.add_column("Clips", justify="right", no_wrap=True)
     continents.add_column("Locs", justify="right", no_wrap=True)
@@ -111,7 +111,15 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
             f"CIs: cluster bootstrap over locations, {boot['resamples']:,} resamples, seed {boot['seed']}. "
             "Accuracies in %. Macro: mean over locations. Ctry: country (semantic)."
         )
-    return Group(main, Text(""), continents, Text(""), *(Text(note, style="dim") for note in notes))
+    return Group(
+        Text(f"AVG-Bench results · {where}", style="bold"),
+        main,
+        Text(""),
+        Text("Per continent (of the ground truth)", style="bold"),
+        continents,
+        Text(""),
+        *(Text(note, style="dim") for note in notes),
+    )
 
 
 def print_results(results: Results, console: Console | None = None) -> None:

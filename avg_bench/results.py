@@ -94,7 +94,8 @@ class Results:
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
-        return _finite(asdict(self))
+        data = asdict(self)
+        return _finite({"schema_version": data.pop("schema_version"), **data})
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"

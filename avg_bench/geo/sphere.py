@@ -21,7 +21,7 @@ def check_coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float6
     for name, values, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         bad = ~(np.abs(values) <= bound)  # also catches NaN
         if bad.any():
-            first = values.flat[int(np.flatnonzero(bad.ravel())[0])]
+            first = float(values.flat[int(np.flatnonzero(bad.ravel())[0])])
             raise ValueError(f"{name} must be a finite number in [-{bound:g}, {bound:g}], found {first!r}")
     return lat, lon
 

@@ -50,8 +50,9 @@ def summarise(
     point[median] = np.median(values[:, median], axis=0)
     if weights is None:
         return Summary(point, None)
-    present, cluster = np.unique(cluster, return_inverse=True)
-    if len(present) < weights.shape[1]:  # a subgroup: drop the locations it has no clips in
+    present = np.bincount(cluster, minlength=weights.shape[1]) > 0
+    if not present.all():  # a subgroup: drop the locations it has no clips in
+        cluster = (np.cumsum(present) - 1)[cluster]
         weights = weights[:, present]
     resampled = np.empty((weights.shape[0], len(metrics)))
     resampled[:, ~median] = bootstrap_means(values[:, ~median], cluster, weights)

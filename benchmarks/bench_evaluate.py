@@ -1,0 +1,143 @@
+"""Benchmark the scorer at AVG size: 20,000 predictions over 1,000 locations, every metric.
+
+    python benchmarks/bench_evaluate.py [--repeats 5]
+
+Measures (targets from the evaluator issue, on a 2-core machine):
+  * in-process ``avg_bench.evaluate`` after imports, all metrics incl. semantic levels and a
+    1,000-resample cluster bootstrap (target <= 0.5 s), for parquet labels with the hierarchy
+    (as the dataset ships them) and for JSON Lines labels without it (derived by the gazetteer);
+  * the whole ``avg-bench evaluate`` command, process start to exit (target <= 1.5 s);
+  * peak memory of that command (target <= 300 MB), and of a 200 MB predictions file;
+  * that the evaluate path imports neither torch nor datasets.
+Each timing is the median over fresh processes, with the gazetteer cache already built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _machine import describe_machine
+from rich.console import Console
+from rich.table import Table
+
+N_LOCATIONS, CLIPS_PER_LOCATION = 1000, 20
+CLI = str(Path(sys.executable).parent / "avg-bench")
+
+_IN_PROCESS = """
+import json, sys, time
+import avg_bench
+labels = sys.argv[2:] if sys.argv[1] == "parquet" else sys.argv[2]
+start = time.perf_counter()
+avg_bench.evaluate(PREDICTIONS, labels, bootstrap=1000, seed=0)
+elapsed = time.perf_counter() - start
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "datasets", "transformers"})
+print(json.dumps({"seconds": elapsed, "heavy": heavy}))
+"""
+
+
+def make_data(folder: Path) -> dict[str, Path]:
+    """Seeded AVG-sized labels (parquet with hierarchy, JSONL without) and predictions."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from avg_bench.geo import default_gazetteer, destination_point
+
+    gazetteer = default_gazetteer()
+    rng = np.random.default_rng(0)
+    places = gazetteer.place(rng.choice(len(gazetteer), N_LOCATIONS, replace=False))
+    n = N_LOCATIONS * CLIPS_PER_LOCATION
+    location = np.repeat(np.arange(N_LOCATIONS), CLIPS_PER_LOCATION)
+    lat, lon = places["lat"][location], places["lon"][location]
+    error_km = np.minimum(rng.lognormal(4.0, 2.0, n), 19_000.0)
+    pred_lat, pred_lon = destination_point(lat, lon, rng.uniform(0, 360, n), error_km)
+    clip_ids = [f"avg1-{i:06d}" for i in range(n)]
+    labels = {
+        "clip_id": clip_ids,
+        "location_id": [f"loc-{i:04d}" for i in location],
+        "lat": lat.tolist(),
+        "lon": lon.tolist(),
+    }
+    paths = {"jsonl": folder / "labels.jsonl", "predictions": folder / "predictions.jsonl"}
+    with paths["jsonl"].open("w") as handle:
+        for row in zip(*labels.values()):
+            handle.write(json.dumps(dict(zip(labels, row))) + "\n")
+    hierarchy = {k: places[k][location].tolist() for k in ("continent", "country", "admin1")}
+    hierarchy["city"] = places["name"][location].tolist()
+    table = pa.table({**labels, **hierarchy})
+    shards = []
+    for i, part in enumerate(np.array_split(np.arange(n), 2)):
+        shards.append(folder / f"val-{i:05d}-of-00002.parquet")
+        pq.write_table(table.take(part), shards[-1])
+    paths["parquet"] = shards
+    with paths["predictions"].open("w") as handle:
+        for clip_id, a, b in zip(clip_ids, pred_lat, pred_lon):
+            handle.write(f'{{"clip_id": "{clip_id}", "lat": {a:.6f}, "lon": {b:.6f}}}\n')
+    # 200 MB: the same predictions, each with 10 kB of reasoning text.
+    paths["big"] = folder / "predictions_200mb.jsonl"
+    filler = "The dome, the tram and the call to prayer suggest a coastal city. " * 152
+    with paths["big"].open("w") as handle:
+        for clip_id, a, b in zip(clip_ids, pred_lat, pred_lon):
+            handle.write(json.dumps({"clip_id": clip_id, "lat": round(a, 6), "lon": round(b, 6), "reasoning": filler}) + "\n")
+    return paths
+
+
+def peak_rss_mb(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of a child, from the kernel's accounting."""
+    start = time.perf_counter()
+    pid = os.spawnv(os.P_NOWAIT, command[0], command)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        console.print("generating 20,000 predictions over 1,000 locations ...")
+        paths = make_data(folder)
+        with open(os.devnull, "w") as devnull:  # build the gazetteer cache outside the timings
+            subprocess.run([CLI, "evaluate", str(paths["predictions"]), "--labels", str(paths["jsonl"]), "--bootstrap", "0"], stdout=devnull, check=True)
+        script = _IN_PROCESS.replace("PREDICTIONS", repr(str(paths["predictions"])))
+        rows = []
+        for kind, label_args in (("parquet", [str(p) for p in paths["parquet"]]), ("jsonl", [str(paths["jsonl"])])):
+            runs = [json.loads(subprocess.run([sys.executable, "-c", script, kind, *label_args], capture_output=True, text=True, check=True).stdout) for _ in range(args.repeats)]
+            seconds = statistics.median(r["seconds"] for r in runs)
+            heavy = sorted({m for r in runs for m in r["heavy"]})
+            rows.append((f"evaluate() in process, labels {kind}", f"{seconds:.3f} s", "<= 0.5 s", seconds <= 0.5))
+            rows.append((f"heavy imports on the evaluate path ({kind})", ", ".join(heavy) or "none", "none", not heavy))
+        shard_options = [arg for shard in paths["parquet"] for arg in ("--labels", str(shard))]
+        command = [CLI, "evaluate", str(paths["predictions"]), *shard_options, "--json", str(folder / "r.json")]
+        cli = [peak_rss_mb(command) for _ in range(args.repeats)]
+        seconds = statistics.median(c[0] for c in cli)
+        memory = max(c[1] for c in cli)
+        rows.append(("avg-bench evaluate, whole command", f"{seconds:.3f} s", "<= 1.5 s", seconds <= 1.5))
+        rows.append(("avg-bench evaluate, peak memory", f"{memory:.0f} MB", "<= 300 MB", memory <= 300))
+        big_size = paths["big"].stat().st_size / 1e6
+        seconds, memory = peak_rss_mb([CLI, "evaluate", str(paths["big"]), "--labels", str(paths["jsonl"]), "--json", str(folder / "r.json")])
+        rows.append((f"{big_size:.0f} MB predictions file: time / peak memory", f"{seconds:.2f} s / {memory:.0f} MB", "memory << file", memory < big_size))
+
+    table = Table(title=f"bench_evaluate · {describe_machine()}", title_justify="left")
+    for column in ("measure", "result", "target", "ok"):
+        table.add_column(column)
+    for measure, result, target, ok in rows:
+        table.add_row(measure, result, target, "yes" if ok else "[red]NO[/]")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

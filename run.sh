@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# AVG-Bench quick start on a fresh Debian/Ubuntu machine:
+#   bash run.sh demo    # set everything up, then run the main job
+#   bash run.sh test    # set everything up, then run the test suite
+# Set-up is idempotent: system packages are installed only when missing (apt-get, as root or
+# through sudo), the virtual environment (.venv, or $AVG_BENCH_VENV) is created once, and the
+# project is reinstalled only when pyproject.toml changes.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+VENV="${AVG_BENCH_VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+# System packages the project needs, by the command or file that proves they are there.
+APT_PACKAGES=()
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  local runner=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to apt-get install $*" >&2; exit 1; }
+    runner=(sudo)
+  fi
+  say "installing system packages: $*"
+  ${runner[@]+"${runner[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  ${runner[@]+"${runner[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_system() {
+  local missing=()
+  command -v "$PYTHON" >/dev/null || missing+=(python3)
+  if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
+  missing+=(${APT_PACKAGES[@]+"${APT_PACKAGES[@]}"})
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  "$PYTHON" - <<'PY' || { echo "AVG-Bench needs Python >= 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=python3.11 or newer" >&2; exit 1; }
+import sys
+sys.exit(sys.version_info < (3, 11))
+PY
+}
+
+ensure_venv() {
+  local extras="$1" stamp="$VENV/.avg-bench-installed-$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    say "installing avg-bench[$extras] into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    touch "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    shift
+    ensure_system
+    ensure_venv test
+    say "scoring the example predictions against the example labels (with a paired comparison)"
+    "$VENV/bin/avg-bench" evaluate examples/predictions.jsonl --labels examples/labels.jsonl \
+      --baseline examples/baseline_predictions.jsonl --json examples/results.json "$@"
+    ;;
+  test)
+    shift
+    ensure_system
+    ensure_venv test
+    say "running the test suite"
+    "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh demo|test [extra arguments]" >&2
+    exit 64
+    ;;
+esac
