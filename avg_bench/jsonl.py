@@ -75,6 +75,13 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def described(value: Any) -> str:
+    """A value for messages: ``null``, ``true``, or its JSON type and text (``string "48.8"``)."""
+    if value is None or isinstance(value, bool):
+        return shown(value)
+    return f"{json_type(value)} {shown(value)}"
+
+
 def shown(value: Any) -> str:
     """A value as JSON, cut to 60 characters, for messages."""
     try:
@@ -88,8 +95,9 @@ class JsonLinesReader:
     """Read a JSON Lines file as blocks of ``(line numbers, objects)``, hashing it on the way.
 
     ``error`` is the exception class raised for every problem; after reading, :attr:`sha256` is
-    the hex digest of the bytes read. ``watched_keys`` are keys whose repetition inside one
-    object is an error (JSON leaves duplicate keys undefined; parsers silently keep one).
+    the hex digest of the bytes read. ``watched_keys`` are keys whose repetition in a record
+    is an error (JSON leaves duplicate keys undefined; parsers silently keep one); any other
+    repeated key, and anything inside an unknown key's value, is ignored, on both paths.
 
     Speed without a second semantics: a block of lines is parsed with ``orjson`` in one pass.
     If any line of the block is refused, or might repeat a watched key, the block is re-read
@@ -223,7 +231,7 @@ class JsonLinesReader:
         if isinstance(obj, list):
             raise self.fail(line_no, _ARRAY_HINT)
         if not isinstance(obj, dict):
-            raise self.fail(line_no, f"expected a JSON object, found {json_type(obj)} {shown(obj)}")
+            raise self.fail(line_no, f"expected a JSON object, found {described(obj)}")
         if isinstance(obj, _RepeatedKeys):
             repeated = [key for key in obj.repeated if key in self._watched_names]
             if repeated:
@@ -264,7 +272,7 @@ def identifier(value: Any, key: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or not value.strip():
-        raise FieldProblem(f"field {key!r} must be a non-empty string, found {json_type(value)} {shown(value)}")
+        raise FieldProblem(f"field {key!r} must be a non-empty string, found {described(value)}")
     return value
 
 
@@ -273,7 +281,7 @@ def coordinate(value: Any, key: str, *, latitude: bool) -> float:
     kind = type(value)
     if kind is not float and kind is not int:  # fast path first: this runs twice per line
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise FieldProblem(f"field {key!r} must be a number, found {json_type(value)} {shown(value)}")
+            raise FieldProblem(f"field {key!r} must be a number, found {described(value)}")
     bound = 90.0 if latitude else 180.0
     try:
         number = float(value)
@@ -290,5 +298,5 @@ def coordinate(value: Any, key: str, *, latitude: bool) -> float:
 def optional_string(record: dict[str, Any], key: str) -> str | None:
     value = record.get(key)
     if value is not None and not isinstance(value, str):
-        raise FieldProblem(f"field {key!r} must be a string or null, found {json_type(value)} {shown(value)}")
+        raise FieldProblem(f"field {key!r} must be a string or null, found {described(value)}")
     return value

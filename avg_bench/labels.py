@@ -125,8 +125,11 @@ class _Columns:
             return False
         if not set(map(type, columns["lat"])) | set(map(type, columns["lon"])) <= {float, int}:
             return False
-        lat = np.array(columns["lat"], dtype=np.float64)
-        lon = np.array(columns["lon"], dtype=np.float64)
+        try:
+            lat = np.array(columns["lat"], dtype=np.float64)
+            lon = np.array(columns["lon"], dtype=np.float64)
+        except OverflowError:  # an integer beyond the float range: the per-record check words it
+            return False
         if not ((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)).all():
             return False
         given = [name for name in HIERARCHY_COLUMNS if name in columns]

@@ -184,7 +184,7 @@ def _check_optional(record: dict) -> None:
             raise FieldProblem(f"field 'samples' must be a list of [lat, lon] pairs, found {json_type(samples)}")
         for i, pair in enumerate(samples):
             if not isinstance(pair, list) or len(pair) != 2:
-                raise FieldProblem(f"field 'samples'[{i}] must be a [lat, lon] pair, found {shown(pair)}")
+                raise FieldProblem(f"field 'samples[{i}]' must be a [lat, lon] pair, found {shown(pair)}")
             coordinate(pair[0], f"samples[{i}] lat", latitude=True)
             coordinate(pair[1], f"samples[{i}] lon", latitude=False)
     country = optional_string(record, "country")

@@ -93,7 +93,7 @@ def test_bad_parquet_labels(tmp_path):
     )
     with pytest.raises(LabelFileError) as info:
         load_labels(bad_row)
-    assert str(info.value) == f"{bad_row}: row 2: field 'lat' must be a number, found null null"
+    assert str(info.value) == f"{bad_row}: row 2: field 'lat' must be a number, found null"
 
     corrupt = tmp_path / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1 not really parquet")

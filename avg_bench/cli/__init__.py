@@ -12,10 +12,21 @@ import typer
 
 from avg_bench._version import __version__
 from avg_bench.errors import AvgBenchError
+from avg_bench.predictions import PREDICTION_FORMAT
+
+_EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  avg-bench evaluate predictions.jsonl --split val\n"
+    "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
+    "  avg-bench validate avg-synth/\n\n"
+    "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[") + "\n\n"
+    "Run avg-bench COMMAND --help for a command's options and examples."
+)
 
 app = typer.Typer(
     name="avg-bench",
-    help="AVG-Bench: the audiovisual geolocation benchmark toolkit. Score predictions, build and check the dataset, run baselines.",
+    help="AVG-Bench: the audiovisual geolocation benchmark toolkit. Score predictions, build and check the dataset.",
+    epilog=_EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -36,7 +47,10 @@ def _root(
     """AVG-Bench command line."""
 
 
-from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401  (registers the command)
+# Importing a command module registers its command; each keeps its heavy imports inside the command.
+from avg_bench.cli import build as _build  # noqa: E402,F401
+from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
+from avg_bench.cli import validate as _validate  # noqa: E402,F401
 
 
 def main() -> None:

@@ -34,8 +34,11 @@ def evaluate(
     bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
     seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
 ) -> None:
-    """Score predictions with the AVG metrics: accuracy at 1/25/200/750/2500 km, GeoScore, errors in km,
-    Chain-of-Region accuracy, 95% cluster-bootstrap CIs and per-continent breakdowns."""
+    """Score a predictions file with the AVG metrics.
+
+    Accuracy within 1/25/200/750/2500 km, GeoScore, errors in km, Chain-of-Region accuracy,
+    95% cluster-bootstrap CIs and per-continent breakdowns.
+    """
     from avg_bench.evaluation import evaluate as run_evaluation  # keep `--help` instant
 
     if bool(labels) == bool(split):

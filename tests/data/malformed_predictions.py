@@ -231,12 +231,12 @@ CASES: list[Case] = [
     Case("missing_lon", raw('{"clip_id": "avg1-000001", "lat": 48.8566}'), P1 + "missing required key 'lon'"),
     # Types.
     Case("lat_string", raw('{"clip_id": "avg1-000001", "lat": "48.8", "lon": 2.3522}'), P1 + "field 'lat' must be a number, found string \"48.8\""),
-    Case("lon_boolean", raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": true}'), P1 + "field 'lon' must be a number, found boolean true"),
+    Case("lon_boolean", raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": true}'), P1 + "field 'lon' must be a number, found true"),
     Case("lat_array", raw('{"clip_id": "avg1-000001", "lat": [48.8566], "lon": 2.3522}'), P1 + "field 'lat' must be a number, found array [48.8566]"),
     Case("clip_id_number", raw('{"clip_id": 12.5, "lat": 48.8566, "lon": 2.3522}'), P1 + "field 'clip_id' must be a non-empty string, found number 12.5"),
     Case("clip_id_object", raw('{"clip_id": {"id": 1}, "lat": 48.8566, "lon": 2.3522}'), P1 + 'field \'clip_id\' must be a non-empty string, found object {"id": 1}'),
     Case("clip_id_empty", raw('{"clip_id": "", "lat": 48.8566, "lon": 2.3522}'), P1 + 'field \'clip_id\' must be a non-empty string, found string ""'),
-    Case("clip_id_null", raw('{"clip_id": null, "lat": 48.8566, "lon": 2.3522}'), P1 + "field 'clip_id' must be a non-empty string, found null null"),
+    Case("clip_id_null", raw('{"clip_id": null, "lat": 48.8566, "lon": 2.3522}'), P1 + "field 'clip_id' must be a non-empty string, found null"),
     # Non-finite numbers.
     Case("nan", raw('{"clip_id": "avg1-000001", "lat": NaN, "lon": 2.3522}'), P1 + "NaN is not valid JSON: numbers must be finite"),
     Case("infinity", raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": Infinity}'), P1 + "Infinity is not valid JSON: numbers must be finite"),
@@ -335,7 +335,7 @@ CASES: list[Case] = [
     Case(
         "samples_pair_of_three",
         raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": 2.3522, "samples": [[48.8, 2.3], [48.8, 2.3, 10.0]]}'),
-        P1 + "field 'samples'[1] must be a [lat, lon] pair, found [48.8, 2.3, 10.0]",
+        P1 + "field 'samples[1]' must be a [lat, lon] pair, found [48.8, 2.3, 10.0]",
     ),
     Case(
         "samples_pair_out_of_range",
@@ -346,6 +346,11 @@ CASES: list[Case] = [
         "samples_pair_with_string",
         raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": 2.3522, "samples": [["48.8", 2.3]]}'),
         P1 + "field 'samples[0] lat' must be a number, found string \"48.8\"",
+    ),
+    Case(
+        "samples_pair_with_null",
+        raw('{"clip_id": "avg1-000001", "lat": 48.8566, "lon": 2.3522, "samples": [[48.8, null]]}'),
+        P1 + "field 'samples[0] lon' must be a number, found null",
     ),
     Case(
         "country_name",
