@@ -1,0 +1,239 @@
+"""``avg-bench build``: materialise a manifest into a dataset of parquet shards.
+
+Steps: process every clip into its canonical media (resumable: a clip whose work folder is
+complete is never redone), derive the Chain-of-Region labels with the gazetteer, assign both
+protocols' splits, write shards with media embedded, the hidden test labels (a separate folder,
+never published), the checksums file, ``build_info.json`` and the dataset card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from avg_bench._version import __version__
+from avg_bench.cache import atomic_write_bytes
+from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.schema import ClipRecord, ManifestRecord
+from avg_bench.data.shards import media_value, write_split
+from avg_bench.data.splits import SPLITS, holdout_splits, seen_splits
+from avg_bench.errors import AvgBenchError
+from avg_bench.geo.gazetteer import default_gazetteer
+from avg_bench.spec import AVG_V1
+
+CONFIGS = AVG_V1.configs
+HIDDEN_SPLITS = AVG_V1.hidden_splits
+WORK_DIR = ".work"
+LABEL_COLUMNS = ("clip_id", "location_id", "lat", "lon", "continent", "country", "admin1", "city",
+                 "source_platform", "source_id", "source_start_s", "source_end_s")
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    labels_dir: Path
+    revision: str
+    counts: dict[str, dict[str, int]]  # config -> split -> clips
+    failed_checks: dict[str, list[str]] = field(default_factory=dict)  # clip_id -> failed checks
+
+
+def default_labels_dir(out_dir: Path) -> Path:
+    """Hidden labels live beside the dataset, never inside the folder that gets published."""
+    return out_dir.parent / f"{out_dir.name}-hidden-labels"
+
+
+def build_dataset(
+    manifest_path: str | Path,
+    out_dir: str | Path,
+    *,
+    name: str = "AVG",
+    version: str = AVG_V1.version,
+    labels_dir: str | Path | None = None,
+    workers: int = 2,
+    fmt: CanonicalFormat = CANONICAL,
+    expected_clips_per_location: int | None = None,
+    progress: bool = True,
+    process: Callable | None = None,
+) -> BuildResult:
+    """Build ``out_dir`` from a manifest of local (``file``/``synthetic``) sources."""
+    from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
+
+    process = process or process_clip
+    manifest_path = Path(manifest_path)
+    out_dir = Path(out_dir)
+    labels_dir = Path(labels_dir) if labels_dir else default_labels_dir(out_dir)
+    records = read_manifest(manifest_path)
+    if not records:
+        raise AvgBenchError(f"{manifest_path}: the manifest has no clips")
+    clips = _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress)
+    hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
+    continent_of_location = {}
+    for record, continent in zip(records, hierarchy.continent):
+        continent_of_location.setdefault(record.location_id, continent)
+    assignments = {"seen": seen_splits(records), "geo-holdout": holdout_splits(records, continent_of_location)}
+
+    manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+    fmt_sha = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode()).hexdigest()
+    revision = f"{version}@{hashlib.sha256((manifest_sha + fmt_sha).encode()).hexdigest()[:12]}"
+    counts: dict[str, dict[str, int]] = {}
+    for config in CONFIGS:
+        counts[config] = {}
+        for split in SPLITS:
+            chosen = [i for i, r in enumerate(records) if assignments[config][r.clip_id] == split]
+            chosen.sort(key=lambda i: records[i].clip_id)  # opaque ids: row order leaks nothing
+            metadata = {"avg_bench.revision": revision, "avg_bench.config": config, "avg_bench.split": split}
+            rows = (
+                _row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=split in HIDDEN_SPLITS)
+                for i in chosen
+            )
+            write_split(rows, out_dir / "data" / config, split, hidden=split in HIDDEN_SPLITS, metadata=metadata)
+            counts[config][split] = len(chosen)
+            if split in HIDDEN_SPLITS:
+                _write_hidden_labels(labels_dir / config / f"{split}.parquet", [_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=False, media=False) for i in chosen], revision)
+
+    failed = {cid: clip["checks_failed"] for cid, clip in clips.items() if clip["checks_failed"]}
+    info = {
+        "name": name,
+        "version": version,
+        "revision": revision,
+        "synthetic": all(r.synthetic for r in records),
+        "toolkit_version": __version__,
+        "manifest_sha256": manifest_sha,
+        "canonical_format": fmt.as_dict(),
+        "clips": len(records),
+        "locations": len(continent_of_location),
+        "expected_clips_per_location": expected_clips_per_location,
+        "counts": counts,
+        "clip_ids": sorted(r.clip_id for r in records),
+        "failed_checks": failed,
+    }
+    atomic_write_bytes(out_dir / "build_info.json", (json.dumps(info, indent=2) + "\n").encode())
+    from avg_bench.data.card import write_card
+
+    write_card(out_dir, info, records, hierarchy)
+    write_checksums(out_dir)
+    return BuildResult(out_dir, labels_dir, revision, counts, failed)
+
+
+def _process_all(records, manifest_path, work, process, fmt, workers, progress) -> dict[str, dict]:
+    """Canonical media and metadata per clip; finished clips (``clip.json`` present) are reused."""
+    done: dict[str, dict] = {}
+    todo: list[ManifestRecord] = []
+    for record in records:
+        meta = work / record.clip_id / "clip.json"
+        if meta.exists():
+            done[record.clip_id] = json.loads(meta.read_text())
+        else:
+            todo.append(record)
+
+    def one(record: ManifestRecord) -> dict:
+        source = resolve_source(record, manifest_path)
+        if not source.is_file():
+            raise AvgBenchError(f"{manifest_path}: clip {record.clip_id}: source file {source} not found")
+        folder = work / record.clip_id
+        result = process(source, record.start_s, record.end_s, folder, fmt=fmt)
+        meta = _clip_meta(result, folder)
+        atomic_write_bytes(folder / "clip.json", json.dumps(meta).encode())
+        return meta
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress or not todo, transient=True) as bar:
+        task = bar.add_task("canonical media", total=len(todo))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(one, record): record for record in todo}
+            for future in as_completed(futures):
+                done[futures[future].clip_id] = future.result()
+                bar.advance(task)
+    return done
+
+
+def _clip_meta(result, folder: Path) -> dict:
+    """What the shards need from a processed clip, with paths relative to its folder."""
+    relative = lambda p: None if p is None else os.path.relpath(p, folder)  # noqa: E731
+    return {
+        "video": relative(result.video_path),
+        "audio": relative(result.audio_path),
+        "keyframes": [relative(p) for p in result.keyframe_paths],
+        "video_sha256": result.video_sha256,
+        "audio_sha256": result.audio_sha256 or "",
+        "keyframe_sha256": list(result.keyframe_sha256),
+        "keyframe_phash": list(result.keyframe_phash),
+        "audio_fingerprint": result.audio_fingerprint or "",
+        "duration_s": float(result.duration_s),
+        "checks_failed": list(result.checks_failed),
+        "folder": str(folder),
+    }
+
+
+def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, *, hidden: bool, media: bool = True) -> dict:
+    folder = Path(clip["folder"])
+    row = {
+        "clip_id": record.clip_id,
+        "split": split,
+        "location_id": record.location_id,
+        "lat": record.lat,
+        "lon": record.lon,
+        "coord_source": record.coord_source,
+        "continent": hierarchy.continent[index],
+        "country": hierarchy.country[index],
+        "admin1": hierarchy.admin1[index],
+        "city": hierarchy.city[index],
+        "license": record.license,
+        "duration_s": clip["duration_s"],
+        "source_platform": record.source_platform,
+        "source_id": record.source_id,
+        "source_start_s": record.start_s,
+        "source_end_s": record.end_s,
+        "synthetic": record.synthetic,
+        "video_sha256": clip["video_sha256"],
+        "audio_sha256": clip["audio_sha256"],
+        "keyframe_sha256": clip["keyframe_sha256"],
+        "keyframe_phash": clip["keyframe_phash"],
+        "audio_fingerprint": clip["audio_fingerprint"],
+        "checks_failed": clip["checks_failed"],
+    }
+    if media:
+        row["video"] = media_value(folder / clip["video"])
+        row["audio"] = media_value(folder / clip["audio"]) if clip["audio"] else None
+        row["keyframes"] = [media_value(folder / k) for k in clip["keyframes"]]
+    if hidden:
+        for column in ClipRecord.HIDDEN_COLUMNS:
+            row.pop(column, None)
+    return row
+
+
+def _write_hidden_labels(path: Path, rows: Sequence[dict], revision: str) -> None:
+    table = pa.Table.from_pylist([{c: row[c] for c in LABEL_COLUMNS} for row in rows])
+    table = table.replace_schema_metadata({"avg_bench.revision": revision})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, temporary)
+    temporary.replace(path)
+
+
+CHECKSUMS = "checksums.sha256"
+
+
+def write_checksums(out_dir: Path) -> Path:
+    """``sha256  relative/path`` for every shard (``sha256sum -c`` format)."""
+    lines = []
+    for shard in sorted((out_dir / "data").rglob("*.parquet")):
+        digest = hashlib.sha256()
+        with shard.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        lines.append(f"{digest.hexdigest()}  {shard.relative_to(out_dir).as_posix()}\n")
+    path = out_dir / CHECKSUMS
+    atomic_write_bytes(path, "".join(lines).encode())
+    return path

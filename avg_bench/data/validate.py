@@ -1,0 +1,284 @@
+"""``avg-bench validate``: check a built dataset (or a manifest) against the spec.
+
+Every violation names its check and the clip (or shard) it concerns; the command exits non-zero
+when there is any. Checks on a dataset: shard checksums and readability, media checksums, counts
+per split/continent/location against the expected sizes, missing, extra and duplicated clips,
+source videos in two splits, overlapping time ranges of one source, near-duplicate keyframes across
+splits, coordinates that contradict the hierarchy, and failed content checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from avg_bench.data.build import CHECKSUMS, default_labels_dir
+from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.splits import SPLITS
+from avg_bench.errors import AvgBenchError
+from avg_bench.geo.gazetteer import default_gazetteer
+from avg_bench.spec import AVG_V1
+
+#: Keyframes whose 64-bit perceptual hashes differ in at most this many bits count as near-duplicates.
+NEAR_DUPLICATE_BITS = 3
+_META_COLUMNS = ("clip_id", "split", "location_id", "lat", "lon", "continent", "country", "source_platform",
+                 "source_id", "source_start_s", "source_end_s", "keyframe_phash", "checks_failed", "duration_s",
+                 "video_sha256", "audio_sha256", "keyframe_sha256")
+
+
+@dataclass(frozen=True)
+class Violation:
+    check: str
+    subject: str  # a clip id, a shard path, a location id
+    detail: str
+
+
+@dataclass
+class ValidationReport:
+    target: str
+    kind: str  # "dataset" or "manifest"
+    counts: dict = field(default_factory=dict)  # config -> split -> clips
+    by_continent: dict = field(default_factory=dict)  # continent -> clips (first config)
+    locations: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def add(self, check: str, subject: str, detail: str) -> None:
+        self.violations.append(Violation(check, subject, detail))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["violations_by_check"] = dict(Counter(v.check for v in self.violations))
+        return data
+
+
+def validate(target: str | Path, *, labels_dir: str | Path | None = None) -> ValidationReport:
+    """Validate a dataset folder (with ``build_info.json``) or a manifest file."""
+    target = Path(target)
+    if target.is_dir():
+        return validate_dataset(target, labels_dir=labels_dir)
+    if target.is_file():
+        return validate_manifest(target)
+    raise AvgBenchError(f"{target}: not found (expected a dataset folder or a manifest .jsonl)")
+
+
+def validate_manifest(path: Path) -> ValidationReport:
+    records = read_manifest(path)  # malformed rows are input errors, raised with file:line
+    report = ValidationReport(str(path), "manifest")
+    per_location = Counter(r.location_id for r in records)
+    report.locations = len(per_location)
+    report.counts = {"manifest": {"clips": len(records)}}
+    sources = defaultdict(set)
+    for record in records:
+        sources[record.location_id].add(record.source_key)
+        if record.source_platform in ("file", "synthetic") and not resolve_source(record, path).is_file():
+            report.add("missing_source", record.clip_id, f"source file {resolve_source(record, path)} not found")
+    for location_id, keys in sorted(sources.items()):
+        if len(keys) < len(SPLITS):
+            report.add("too_few_sources", location_id, f"{len(keys)} source video(s); every split needs its own")
+    _check_overlaps(report, [(r.clip_id, r.source_key, r.start_s, r.end_s) for r in records])
+    return report
+
+
+def validate_dataset(root: Path, *, labels_dir: str | Path | None = None) -> ValidationReport:
+    info_path = root / "build_info.json"
+    if not info_path.is_file():
+        raise AvgBenchError(f"{root}: no build_info.json; is this an AVG-Bench dataset folder?")
+    info = json.loads(info_path.read_text())
+    report = ValidationReport(str(root), "dataset")
+    _check_checksums(root, report)
+    hidden = _hidden_labels(Path(labels_dir) if labels_dir else default_labels_dir(root), report)
+    expected_ids = set(info.get("clip_ids", []))
+    per_config: dict[str, list[dict]] = {}
+    for config in AVG_V1.configs:
+        rows = []
+        for shard in sorted((root / "data" / config).glob("*.parquet")):
+            rows += _read_shard(shard, report)
+        per_config[config] = rows
+        report.counts[config] = {split: sum(1 for r in rows if r["split"] == split) for split in SPLITS}
+        ids = Counter(r["clip_id"] for r in rows)
+        for clip_id, n in sorted(ids.items()):
+            if n > 1:
+                report.add("duplicate_clip", clip_id, f"appears {n} times in config {config}")
+        for clip_id in sorted(expected_ids - set(ids)):
+            report.add("missing_clip", clip_id, f"in the manifest but not in config {config}")
+        for clip_id in sorted(set(ids) - expected_ids):
+            report.add("extra_clip", clip_id, f"in config {config} but not in the manifest")
+        for row in rows:  # hidden rows get their labels from the operator's file, when available
+            row.update({k: v for k, v in hidden.get(config, {}).get(row["clip_id"], {}).items() if row.get(k) is None})
+    seen = per_config.get("seen", [])
+    _check_sizes(seen, info, report)
+    _check_sources_across_splits(seen, report)
+    _check_overlaps(report, [(r["clip_id"], f"{r['source_platform']}:{r['source_id']}", r["source_start_s"], r["source_end_s"])
+                             for r in seen if r.get("source_id") is not None])
+    _check_near_duplicates(seen, report)
+    _check_coordinates(seen, report)
+    for row in seen:
+        for check in row.get("checks_failed") or []:
+            report.add(check, row["clip_id"], "failed content check")
+    return report
+
+
+def _check_checksums(root: Path, report: ValidationReport) -> None:
+    listed: dict[str, str] = {}
+    path = root / CHECKSUMS
+    if not path.is_file():
+        report.add("checksum", CHECKSUMS, "the checksum file is missing")
+    else:
+        for line in path.read_text().splitlines():
+            digest, _, name = line.partition("  ")
+            listed[name] = digest
+    present = {p.relative_to(root).as_posix() for p in (root / "data").rglob("*.parquet")}
+    for name in sorted(present - set(listed)):
+        report.add("checksum", name, "shard not listed in checksums.sha256")
+    for name, digest in sorted(listed.items()):
+        if name not in present:
+            report.add("checksum", name, "listed in checksums.sha256 but missing")
+        elif hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
+            report.add("checksum", name, "sha256 differs from checksums.sha256 (corrupted or modified shard)")
+
+
+def _read_shard(shard: Path, report: ValidationReport) -> list[dict]:
+    try:
+        parquet = pq.ParquetFile(shard)
+        rows = []
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group)
+            for row in table.to_pylist():
+                _check_media(row, report)
+                rows.append({k: row.get(k) for k in _META_COLUMNS})
+        return rows
+    except Exception as exc:  # any pyarrow failure means an unreadable shard
+        report.add("corrupt_shard", str(shard), f"cannot be read ({exc.__class__.__name__}: {exc})")
+        return []
+
+
+def _check_media(row: dict, report: ValidationReport) -> None:
+    sha = lambda cell: hashlib.sha256(cell["bytes"]).hexdigest() if cell and cell.get("bytes") is not None else ""  # noqa: E731
+    if sha(row.get("video")) != row.get("video_sha256"):
+        report.add("media_checksum", row["clip_id"], "video bytes do not match video_sha256")
+    if sha(row.get("audio")) != (row.get("audio_sha256") or ""):
+        report.add("media_checksum", row["clip_id"], "audio bytes do not match audio_sha256")
+    if [sha(k) for k in row.get("keyframes") or []] != list(row.get("keyframe_sha256") or []):
+        report.add("media_checksum", row["clip_id"], "keyframe bytes do not match keyframe_sha256")
+
+
+def _hidden_labels(folder: Path, report: ValidationReport) -> dict[str, dict[str, dict]]:
+    labels: dict[str, dict[str, dict]] = {}
+    for config in AVG_V1.configs:
+        for split in AVG_V1.hidden_splits:
+            path = folder / config / f"{split}.parquet"
+            if path.is_file():
+                labels.setdefault(config, {}).update({r["clip_id"]: r for r in pq.read_table(path).to_pylist()})
+            else:
+                report.notes.append(f"hidden labels {path} not found: {config}/{split} sources and coordinates not checked")
+    return labels
+
+
+def _check_sizes(rows: list[dict], info: dict, report: ValidationReport) -> None:
+    locations = {r["location_id"] for r in rows if r.get("location_id")}
+    report.locations = len(locations)
+    report.by_continent = dict(sorted(Counter(r["continent"] for r in rows if r.get("continent")).items()))
+    per_location = Counter(r["location_id"] for r in rows if r.get("location_id"))
+    expected = info.get("expected_clips_per_location")
+    if info.get("name") == AVG_V1.name and not info.get("synthetic"):
+        expected = expected or 20
+        if len(locations) != 1000:
+            report.add("count", "locations", f"{len(locations)} locations, the spec says 1000")
+    if expected:
+        for location_id, n in sorted(per_location.items()):
+            if n != expected:
+                report.add("count", location_id, f"{n} clips, expected {expected}")
+    splits_of = defaultdict(set)
+    for r in rows:
+        if r.get("location_id"):
+            splits_of[r["location_id"]].add(r["split"])
+    for location_id, present in sorted(splits_of.items()):
+        for split in SPLITS:
+            if split not in present:
+                report.add("location_missing_split", location_id, f"no clip in {split} (seen protocol)")
+
+
+def _check_sources_across_splits(rows: list[dict], report: ValidationReport) -> None:
+    splits = defaultdict(set)
+    clips = defaultdict(list)
+    for r in rows:
+        if r.get("source_id") is not None:
+            key = f"{r['source_platform']}:{r['source_id']}"
+            splits[key].add(r["split"])
+            clips[key].append(r["clip_id"])
+    for key, found in sorted(splits.items()):
+        if len(found) > 1:
+            for clip_id in sorted(clips[key]):
+                report.add("source_in_two_splits", clip_id, f"source {key} is in {', '.join(sorted(found))}")
+
+
+def _check_overlaps(report: ValidationReport, spans: list[tuple[str, str, float, float]]) -> None:
+    by_source = defaultdict(list)
+    for clip_id, key, start, end in spans:
+        by_source[key].append((start, end, clip_id))
+    for key, items in sorted(by_source.items()):
+        items.sort()
+        for (s1, e1, c1), (s2, e2, c2) in zip(items, items[1:]):
+            if s2 < e1:
+                report.add("overlapping_time_range", c2, f"{key} [{s2:g}, {e2:g}] overlaps {c1} [{s1:g}, {e1:g}]")
+
+
+def _check_near_duplicates(rows: list[dict], report: ValidationReport) -> None:
+    """Keyframes of clips in different splits within NEAR_DUPLICATE_BITS bits (banded search)."""
+    hashes, owner = [], []
+    for i, r in enumerate(rows):
+        for h in r.get("keyframe_phash") or []:
+            hashes.append(int(h, 16))
+            owner.append(i)
+    if not hashes:
+        return
+    values = np.array(hashes, dtype=np.uint64)
+    owner = np.array(owner)
+    bands = NEAR_DUPLICATE_BITS + 1  # pigeonhole: within 3 bits, one of 4 16-bit bands is identical
+    reported = set()
+    for band in range(bands):
+        width = 64 // bands
+        keys = (values >> np.uint64(band * width)) & np.uint64((1 << width) - 1)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        for start, end in zip(starts, np.r_[starts[1:], len(order)]):
+            group = order[start:end]
+            if len(group) < 2 or len(group) > 500:
+                continue
+            for a_pos, a in enumerate(group):
+                for b in group[a_pos + 1:]:
+                    ra, rb = rows[owner[a]], rows[owner[b]]
+                    if ra["split"] == rb["split"] or owner[a] == owner[b]:
+                        continue
+                    if bin(int(values[a] ^ values[b])).count("1") <= NEAR_DUPLICATE_BITS:
+                        pair = tuple(sorted((ra["clip_id"], rb["clip_id"])))
+                        if pair not in reported:
+                            reported.add(pair)
+                            report.add("near_duplicate", pair[1], f"keyframe near-identical to {pair[0]} ({ra['split']} vs {rb['split']})")
+
+
+def _check_coordinates(rows: list[dict], report: ValidationReport) -> None:
+    located = [r for r in rows if r.get("lat") is not None and r.get("country") is not None]
+    if not located:
+        return
+    truth = default_gazetteer().reverse([r["lat"] for r in located], [r["lon"] for r in located])
+    for row, country, continent in zip(located, truth.country, truth.continent):
+        if (row["country"], row.get("continent")) != (country, continent):
+            report.add(
+                "coordinates_contradict_hierarchy",
+                row["clip_id"],
+                f"({row['lat']:.4f}, {row['lon']:.4f}) lies in {country}/{continent}, labelled {row['country']}/{row.get('continent')}",
+            )
