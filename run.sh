@@ -10,8 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 VENV="${AVG_BENCH_VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
-# System packages the project needs, by the command or file that proves they are there.
-APT_PACKAGES=()
+# System packages the project needs, each with the command that proves it is there.
+APT_NEEDS=(
+  "ffmpeg:ffmpeg"          # canonical clip processing; its shared libraries also serve torchcodec
+  "ffprobe:ffmpeg"
+  "espeak-ng:espeak-ng"    # speech cues of AVG-Synth
+)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -30,7 +34,11 @@ ensure_system() {
   local missing=()
   command -v "$PYTHON" >/dev/null || missing+=(python3)
   if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
-  missing+=(${APT_PACKAGES[@]+"${APT_PACKAGES[@]}"})
+  local need
+  for need in "${APT_NEEDS[@]}"; do
+    command -v "${need%%:*}" >/dev/null || missing+=("${need#*:}")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u); fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   "$PYTHON" - <<'PY' || { echo "AVG-Bench needs Python >= 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=python3.11 or newer" >&2; exit 1; }
 import sys
@@ -47,6 +55,9 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing avg-bench[$extras] into $VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    # torch first, pinned: a bare range would pull the newest CUDA build (several GB); 2.13.0 is
+    # the CPU wheel where one is provided locally, and satisfies the project's range.
+    "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
     "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
     touch "$stamp"
   fi

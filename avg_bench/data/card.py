@@ -190,9 +190,11 @@ def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
 
 def avg_card() -> str:
     """The card of AVG-v1 itself, with the planned sizes (1,000 locations x 20 clips)."""
-    from avg_bench.data.locations import load_locations  # the shipped table
+    from avg_bench.data.locations import load_locations, summarise_locations  # the shipped table
 
     locations = load_locations()
+    summary = summarise_locations(locations)
+    separation = summary["nearest_neighbour_km"]
     per_location = 20
     rows = [(f"{loc.location_id}-{k}", loc.location_id, loc.continent) for loc in locations for k in range(per_location)]
     n = len(rows)
@@ -202,7 +204,12 @@ def avg_card() -> str:
     }
     counts["geo-holdout"]["train"] = n - counts["geo-holdout"]["test"] - counts["geo-holdout"]["val"]
     counts["geo-holdout"] = {s: counts["geo-holdout"][s] for s in SPLITS}
-    stats = "Planned sizes (the build reports the real ones):\n\n" + statistics(rows, counts)
+    stats = (
+        f"**Locations**: {summary['locations']:,} GeoNames populated places in {summary['countries']} countries on "
+        f"{summary['continents']} continents; any two are at least {separation['min']:.1f} km apart (median distance to the "
+        f"nearest other location {separation['median']:.1f} km); median population {summary['population']['median']:,} "
+        "(see `docs/locations.md`).\n\nPlanned sizes (the build reports the real ones):\n\n" + statistics(rows, counts)
+    )
     return front_matter(pretty_name="AVG", synthetic=False, license_id="other", n_clips=n) + datasheet(
         name="AVG", synthetic=False, stats=stats, map_image="avg_locations.png", revision=None
     )
