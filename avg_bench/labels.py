@@ -220,7 +220,10 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
         if revision := (parquet.schema_arrow.metadata or {}).get(b"avg_bench.revision"):
             revisions.add(revision.decode())
         wanted = list(LABEL_COLUMNS) + [c for c in HIERARCHY_COLUMNS if c in names]
-        table = parquet.read(columns=wanted).to_pydict()
+        arrow = parquet.read(columns=wanted)
+        if arrow.num_rows and arrow.column("lat").null_count == arrow.num_rows:
+            raise LabelFileError(path, None, "every lat is null: this is a hidden split, whose labels are held by the leaderboard")
+        table = arrow.to_pydict()
         with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)

@@ -23,8 +23,8 @@ from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
 from avg_bench.data.manifest import read_manifest, resolve_source
-from avg_bench.data.schema import ClipRecord, ManifestRecord
-from avg_bench.data.shards import media_value, write_split
+from avg_bench.data.schema import ManifestRecord
+from avg_bench.data.shards import media_value, withhold, write_split
 from avg_bench.data.splits import SPLITS, holdout_splits, seen_splits
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer
@@ -56,7 +56,7 @@ def build_dataset(
     out_dir: str | Path,
     *,
     name: str = "AVG",
-    version: str = AVG_V1.version,
+    version: str | None = None,
     labels_dir: str | Path | None = None,
     workers: int = 2,
     fmt: CanonicalFormat = CANONICAL,
@@ -68,6 +68,7 @@ def build_dataset(
     from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
 
     process = process or process_clip
+    version = version or (AVG_V1.version if name == AVG_V1.name else f"{name}-v1")
     manifest_path = Path(manifest_path)
     out_dir = Path(out_dir)
     labels_dir = Path(labels_dir) if labels_dir else default_labels_dir(out_dir)
@@ -95,7 +96,7 @@ def build_dataset(
                 _row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=split in HIDDEN_SPLITS)
                 for i in chosen
             )
-            write_split(rows, out_dir / "data" / config, split, hidden=split in HIDDEN_SPLITS, metadata=metadata)
+            write_split(rows, out_dir / "data" / config, split, metadata=metadata)
             counts[config][split] = len(chosen)
             if split in HIDDEN_SPLITS:
                 _write_hidden_labels(labels_dir / config / f"{split}.parquet", [_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=False, media=False) for i in chosen], revision)
@@ -171,7 +172,7 @@ def _clip_meta(result, folder: Path) -> dict:
         "keyframe_phash": list(result.keyframe_phash),
         "audio_fingerprint": result.audio_fingerprint or "",
         "duration_s": float(result.duration_s),
-        "checks_failed": list(result.checks_failed),
+        "checks_failed": list(result.failed_checks),
         "folder": str(folder),
     }
 
@@ -207,10 +208,7 @@ def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, 
         row["video"] = media_value(folder / clip["video"])
         row["audio"] = media_value(folder / clip["audio"]) if clip["audio"] else None
         row["keyframes"] = [media_value(folder / k) for k in clip["keyframes"]]
-    if hidden:
-        for column in ClipRecord.HIDDEN_COLUMNS:
-            row.pop(column, None)
-    return row
+    return withhold(row) if hidden else row
 
 
 def _write_hidden_labels(path: Path, rows: Sequence[dict], revision: str) -> None:

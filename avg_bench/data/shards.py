@@ -3,7 +3,7 @@
 Layout: ``DIR/data/<config>/<split>-<i>-of-<n>.parquet`` (see :mod:`avg_bench.data.layout`).
 Each file's schema metadata carries the Hugging Face features (``Video``, ``Audio``, a list of
 ``Image``), so ``datasets`` decodes the media columns, plus the dataset revision, which the scorer
-records in results. Hidden splits are written without the columns that give the answer away.
+records in results. Rows of hidden splits have every answer-revealing column set to null.
 """
 
 from __future__ import annotations
@@ -53,20 +53,22 @@ _COLUMNS: list[tuple[str, pa.DataType, dict]] = [
 MEDIA_COLUMNS = ("video", "audio", "keyframes")
 
 
-def columns(*, hidden: bool) -> list[tuple[str, pa.DataType, dict]]:
-    """The shard columns; a hidden split drops :attr:`ClipRecord.HIDDEN_COLUMNS`."""
-    return [c for c in _COLUMNS if not (hidden and c[0] in ClipRecord.HIDDEN_COLUMNS)]
+def features() -> dict:
+    """Hugging Face ``Features.to_dict()`` of the shard columns."""
+    return {name: feature for name, _, feature in _COLUMNS}
 
 
-def features(*, hidden: bool) -> dict:
-    """Hugging Face ``Features.to_dict()`` of the shard columns (also written into the card)."""
-    return {name: feature for name, _, feature in columns(hidden=hidden)}
-
-
-def arrow_schema(*, hidden: bool, metadata: dict[str, str]) -> pa.Schema:
-    fields = [pa.field(name, kind) for name, kind, _ in columns(hidden=hidden)]
-    info = {"info": {"features": features(hidden=hidden)}}
+def arrow_schema(metadata: dict[str, str]) -> pa.Schema:
+    """One schema for every split: ``datasets`` gives all splits of a config the same features, so
+    hidden splits keep the columns of :attr:`ClipRecord.HIDDEN_COLUMNS` but every value is null."""
+    fields = [pa.field(name, kind) for name, kind, _ in _COLUMNS]
+    info = {"info": {"features": features()}}
     return pa.schema(fields, metadata={"huggingface": json.dumps(info), **metadata})
+
+
+def withhold(row: dict) -> dict:
+    """The row of a hidden split: every answer-revealing column set to null."""
+    return {**row, **{column: None for column in ClipRecord.HIDDEN_COLUMNS}}
 
 
 def media_value(path: Path | None) -> dict | None:
@@ -81,7 +83,6 @@ def write_split(
     folder: Path,
     split: str,
     *,
-    hidden: bool,
     metadata: dict[str, str],
     max_shard_bytes: int = MAX_SHARD_BYTES,
 ) -> list[Path]:
@@ -90,7 +91,7 @@ def write_split(
     Shards are written under temporary names and renamed only once all are complete, so an
     interrupted run never leaves files that look like a finished split.
     """
-    schema = arrow_schema(hidden=hidden, metadata=metadata)
+    schema = arrow_schema(metadata)
     names = schema.names
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(f"{split}-*.parquet"):

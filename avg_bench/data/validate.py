@@ -20,15 +20,19 @@ import pyarrow.parquet as pq
 
 from avg_bench.data.build import CHECKSUMS, default_labels_dir
 from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.schema import ClipRecord
 from avg_bench.data.splits import SPLITS
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer
 from avg_bench.spec import AVG_V1
 
-#: Keyframes whose 64-bit perceptual hashes differ in at most this many bits count as near-duplicates.
+#: Two clips are near-duplicate footage when a keyframe pair's 64-bit perceptual hashes differ in at
+#: most this many bits AND their soundtracks' fingerprints agree this much (or a clip has no audio).
+#: Pictures alone are not enough: different recordings of one static scene (and AVG-Synth's
+#: rendered layouts) look alike, while a re-upload of the same footage also sounds the same.
 NEAR_DUPLICATE_BITS = 3
-_META_COLUMNS = ("clip_id", "split", "location_id", "lat", "lon", "continent", "country", "source_platform",
-                 "source_id", "source_start_s", "source_end_s", "keyframe_phash", "checks_failed", "duration_s",
+NEAR_DUPLICATE_AUDIO_SIMILARITY = 0.85
+_META_COLUMNS = ("clip_id", "split", *ClipRecord.HIDDEN_COLUMNS, "keyframe_phash", "audio_fingerprint", "checks_failed", "duration_s",
                  "video_sha256", "audio_sha256", "keyframe_sha256")
 
 
@@ -115,7 +119,11 @@ def validate_dataset(root: Path, *, labels_dir: str | Path | None = None) -> Val
             report.add("missing_clip", clip_id, f"in the manifest but not in config {config}")
         for clip_id in sorted(set(ids) - expected_ids):
             report.add("extra_clip", clip_id, f"in config {config} but not in the manifest")
-        for row in rows:  # hidden rows get their labels from the operator's file, when available
+        for row in rows:
+            leaked = [c for c in ClipRecord.HIDDEN_COLUMNS if row["split"] in AVG_V1.hidden_splits and row.get(c) is not None]
+            if leaked:
+                report.add("label_leak", row["clip_id"], f"{row['split']} row of {config} carries {', '.join(leaked)}")
+            # hidden rows get their labels from the operator's file, when available
             row.update({k: v for k, v in hidden.get(config, {}).get(row["clip_id"], {}).items() if row.get(k) is None})
     seen = per_config.get("seen", [])
     _check_sizes(seen, info, report)
@@ -236,7 +244,14 @@ def _check_overlaps(report: ValidationReport, spans: list[tuple[str, str, float,
 
 
 def _check_near_duplicates(rows: list[dict], report: ValidationReport) -> None:
-    """Keyframes of clips in different splits within NEAR_DUPLICATE_BITS bits (banded search)."""
+    """Clips in different splits with near-identical keyframes and soundtracks (banded search)."""
+    from avg_bench.data.fingerprints import audio_similarity
+
+    def same_sound(a: dict, b: dict) -> bool:
+        if not a.get("audio_fingerprint") or not b.get("audio_fingerprint"):
+            return True
+        return audio_similarity(a["audio_fingerprint"], b["audio_fingerprint"]) >= NEAR_DUPLICATE_AUDIO_SIMILARITY
+
     hashes, owner = [], []
     for i, r in enumerate(rows):
         for h in r.get("keyframe_phash") or []:
@@ -263,11 +278,11 @@ def _check_near_duplicates(rows: list[dict], report: ValidationReport) -> None:
                     ra, rb = rows[owner[a]], rows[owner[b]]
                     if ra["split"] == rb["split"] or owner[a] == owner[b]:
                         continue
-                    if bin(int(values[a] ^ values[b])).count("1") <= NEAR_DUPLICATE_BITS:
+                    if bin(int(values[a] ^ values[b])).count("1") <= NEAR_DUPLICATE_BITS and same_sound(ra, rb):
                         pair = tuple(sorted((ra["clip_id"], rb["clip_id"])))
                         if pair not in reported:
                             reported.add(pair)
-                            report.add("near_duplicate", pair[1], f"keyframe near-identical to {pair[0]} ({ra['split']} vs {rb['split']})")
+                            report.add("near_duplicate", pair[1], f"same footage as {pair[0]}: keyframes and soundtrack match ({ra['split']} vs {rb['split']})")
 
 
 def _check_coordinates(rows: list[dict], report: ValidationReport) -> None:

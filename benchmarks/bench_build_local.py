@@ -1,0 +1,177 @@
+"""Benchmark building AVG clips locally.
+
+    python benchmarks/bench_build_local.py [--repeats 5] [--cpu N]
+
+Measures (targets from the dataset issue):
+  * canonical processing (``avg_bench.data.media.process_clip``) of a 10 s cut from a 1280x720
+    30 fps H.264 + AAC source: CPU seconds per clip, pinned to one core, counted as the CPU time of
+    the child processes (ffprobe, ffmpeg) plus our own (fingerprints, checks, checksums); median
+    of ``--repeats`` runs after one warm-up (target <= 1.0 s). The same for a 640x360 source (the
+    smallest common rendition whose long side still reaches the canonical one), for reference.
+
+Each measurement is one function in ``MEASUREMENTS`` that returns table rows; a new measurement
+(e.g. ``load_dataset`` decode throughput) is one more function appended to that list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from _machine import describe_machine
+from rich.console import Console
+from rich.table import Table
+
+CUT_START_S, CUT_END_S = 3.3, 13.3
+SOURCE_DURATION_S = 16.0
+TARGET_CPU_S = 1.0
+
+
+@dataclass
+class Context:
+    """What every measurement gets: the options, a scratch folder, and a console for progress."""
+
+    repeats: int
+    folder: Path
+    console: Console
+
+
+Row = tuple[str, str, str, bool]  # measure, result, target, ok
+
+
+def pin_to_one_core(cpu: int | None) -> int:
+    """Pin this process (and so every child it starts) to one CPU; returns that CPU."""
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = allowed[0] if cpu is None else cpu
+    os.sched_setaffinity(0, {chosen})
+    return chosen
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def make_source(path: Path, width: int, height: int) -> Path:
+    """A YouTube-like source: H.264 (2 s GOP, 30 fps) with moving detail, stereo 48 kHz AAC with a tone sweep."""
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=30:duration={SOURCE_DURATION_S}",
+            "-f", "lavfi", "-i", f"aevalsrc=0.4*sin(2*PI*(220*t+20*t*t))|0.3*sin(2*PI*330*t):s=48000:d={SOURCE_DURATION_S}",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "60", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+class ToolTimes:
+    """Wraps ``media.run_tool`` to add up the CPU seconds of each external tool (for the breakdown row)."""
+
+    def __init__(self) -> None:
+        from avg_bench.data import media
+
+        self.media, self.original, self.seconds = media, media.run_tool, {}
+
+    def __enter__(self) -> "ToolTimes":
+        def timed(args, **kwargs):
+            before = cpu_seconds()
+            try:
+                return self.original(args, **kwargs)
+            finally:
+                name = Path(str(args[0])).name
+                self.seconds[name] = self.seconds.get(name, 0.0) + cpu_seconds() - before
+
+        self.media.run_tool = timed
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.media.run_tool = self.original
+
+
+def measure_process_clip(context: Context) -> list[Row]:
+    """CPU seconds per canonical clip for a 720p and a 360p source, with where they go."""
+    from avg_bench.data.media import process_clip
+
+    rows = []
+    for width, height, target in ((1280, 720, TARGET_CPU_S), (640, 360, None)):
+        context.console.print(f"generating a {SOURCE_DURATION_S:g} s {width}x{height} 30 fps source ...")
+        source = make_source(context.folder / f"source_{height}p.mp4", width, height)
+        samples, walls, parts = [], [], []
+        for run in range(context.repeats + 1):  # run 0 warms imports and the page cache
+            out_dir = context.folder / f"clip_{height}p_{run}"
+            with ToolTimes() as tools:
+                before, start = cpu_seconds(), time.perf_counter()
+                clip = process_clip(source, CUT_START_S, CUT_END_S, out_dir)
+                cpu, wall = cpu_seconds() - before, time.perf_counter() - start
+            if clip.failed_checks:
+                raise SystemExit(f"the benchmark clip failed its content checks: {clip.failed_checks}")
+            if run:
+                samples.append(cpu)
+                walls.append(wall)
+                parts.append({**tools.seconds, "python": cpu - sum(tools.seconds.values())})
+        median = statistics.median(samples)
+        result = (f"{median:.2f} s CPU (min {min(samples):.2f}, max {max(samples):.2f}; "
+                  f"wall {statistics.median(walls):.2f} s)")
+        measure = f"process_clip, 10 s cut of a {width}x{height} 30 fps source, one core"
+        rows.append((measure, result, "(reference)" if target is None else f"<= {target:.1f} s CPU",
+                     target is None or median <= target))
+        breakdown = ", ".join(f"{name} {statistics.median(p[name] for p in parts):.2f} s"
+                              for name in ("ffmpeg", "ffprobe", "python"))
+        rows.append(("  of which (medians; ffprobe runs twice)", breakdown, "", True))
+    return rows
+
+
+def measure_tool_start(context: Context) -> list[Row]:
+    """CPU cost of starting one ffmpeg process: process_clip starts three (ffprobe, ffmpeg, ffprobe)."""
+    from avg_bench.tools import require_tool
+
+    ffmpeg = require_tool("ffmpeg")
+    samples = []
+    for _ in range(context.repeats):
+        before = cpu_seconds()
+        subprocess.run([ffmpeg, "-hide_banner", "-version"], stdout=subprocess.DEVNULL, check=True)
+        samples.append(cpu_seconds() - before)
+    median = statistics.median(samples)
+    return [("start-up of one ffmpeg or ffprobe process (3 per clip)", f"{median:.3f} s CPU", "(context)", True)]
+
+
+#: Every measurement, in the order printed; append new ones here.
+MEASUREMENTS: list[Callable[[Context], list[Row]]] = [measure_process_clip, measure_tool_start]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cpu", type=int, default=None, help="the CPU to pin to (default: the first allowed)")
+    args = parser.parse_args()
+    console = Console()
+    cpu = pin_to_one_core(args.cpu)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench_build_local.") as tmp:
+        context = Context(repeats=args.repeats, folder=Path(tmp), console=console)
+        for measurement in MEASUREMENTS:
+            rows.extend(measurement(context))
+
+    table = Table(title=f"bench_build_local · {describe_machine()} · pinned to CPU {cpu}", title_justify="left")
+    for column in ("measure", "result", "target", "ok"):
+        table.add_column(column)
+    for measure, result, target, ok in rows:
+        table.add_row(measure, result, target, "yes" if ok else "[red]NO[/]")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""A real AVG-Synth dataset, generated and built once per test session (~2-3 min on 2 cores)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from avg_bench.data.build import BuildResult, build_dataset
+from avg_bench.data.locations import load_locations
+from avg_bench.data.schema import LocationRecord
+from avg_bench.data.synth import generate_synth, pick_locations
+
+N_LOCATIONS, VIDEOS, CLIPS_PER_VIDEO = 12, 5, 4  # 12 locations x 20 clips
+
+
+@dataclass(frozen=True)
+class SynthDataset:
+    manifest: Path
+    root: Path
+    labels_dir: Path
+    locations: list[LocationRecord]
+    build: BuildResult
+
+
+@pytest.fixture(scope="session")
+def synth_dataset(tmp_path_factory) -> SynthDataset:
+    base = tmp_path_factory.mktemp("avg-synth")
+    locations = pick_locations(load_locations(), N_LOCATIONS, seed=0)
+    synth = generate_synth(
+        base / "sources", locations, videos_per_location=VIDEOS, clips_per_video=CLIPS_PER_VIDEO,
+        video_seconds=42.0, seed=0, workers=2, progress=False,
+    )
+    result = build_dataset(
+        synth.manifest_path, base / "dataset", name="AVG-Synth", workers=2, progress=False,
+        expected_clips_per_location=VIDEOS * CLIPS_PER_VIDEO,
+    )
+    return SynthDataset(synth.manifest_path, base / "dataset", result.labels_dir, locations, result)

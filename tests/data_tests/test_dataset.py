@@ -1,0 +1,198 @@
+"""The whole chain on data the tests make: AVG-Synth sources -> build -> validate -> load_dataset -> evaluate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import avg_bench
+from avg_bench.data.build import build_dataset
+from avg_bench.data.canonical import CANONICAL
+from avg_bench.data.manifest import read_manifest
+from avg_bench.data.schema import ClipRecord
+from avg_bench.data.validate import validate
+from avg_bench.geo import reverse_geocode
+
+datasets = pytest.importorskip("datasets", reason="the hf extra (datasets, torch, torchcodec) is part of the test extra")
+CLI = str(Path(sys.executable).parent / "avg-bench")
+
+
+def _load(root: Path, config: str, split: str):
+    return datasets.load_dataset(str(root), config, split=split)
+
+
+def test_built_synth_set_validates_clean(synth_dataset):
+    report = validate(synth_dataset.root)
+    assert report.ok, report.violations[:5]
+    assert report.locations == 12
+    assert report.counts["seen"] == {"train": 144, "val": 48, "test": 48}
+    assert sum(report.counts["geo-holdout"].values()) == 240
+    assert report.by_continent == {c: 40 for c in ("AF", "AS", "EU", "NA", "OC", "SA")}
+    assert not report.notes  # the hidden labels were found and checked too
+    done = subprocess.run([CLI, "validate", str(synth_dataset.root)], capture_output=True, text=True)
+    assert done.returncode == 0 and "no violations" in done.stdout
+
+
+@pytest.mark.parametrize("config", ["seen", "geo-holdout"])
+def test_load_dataset_decodes_frames_audio_and_keyframes(synth_dataset, config):
+    manifest = {r.clip_id: r for r in read_manifest(synth_dataset.manifest)}
+    splits = {split: _load(synth_dataset.root, config, split) for split in ("train", "val", "test")}
+    assert sum(len(s) for s in splits.values()) == 240
+    val = splits["val"]
+    for row in val.select(range(3)):
+        record = manifest[row["clip_id"]]
+        assert (row["lat"], row["lon"], row["location_id"]) == (record.lat, record.lon, record.location_id)
+        assert row["country"] == reverse_geocode(record.lat, record.lon).country[0]
+        assert (row["source_id"], row["source_start_s"], row["source_end_s"]) == (record.source_id, record.start_s, record.end_s)
+        assert row["synthetic"] is True and row["checks_failed"] == []
+        video = row["video"]
+        assert video.metadata.codec == "h264" and video.metadata.average_fps == CANONICAL.fps
+        assert abs(video.metadata.duration_seconds - CANONICAL.duration_s) <= CANONICAL.duration_tolerance_s
+        frames = video.get_frames_played_at(seconds=[0.5 + k for k in range(8)]).data
+        assert frames.shape[:2] == (8, 3) and max(frames.shape[2:]) <= CANONICAL.long_side
+        samples = row["audio"].get_all_samples()
+        assert samples.sample_rate == CANONICAL.sample_rate and samples.data.shape[0] == 1
+        assert abs(samples.data.shape[1] / CANONICAL.sample_rate - CANONICAL.duration_s) <= CANONICAL.duration_tolerance_s
+        assert float(samples.data.abs().max()) > 0.01  # not silent
+        assert len(row["keyframes"]) == CANONICAL.keyframes
+        assert row["keyframes"][0].size == (frames.shape[3], frames.shape[2])
+    test = splits["test"]
+    for column in ClipRecord.HIDDEN_COLUMNS:
+        assert set(test[column]) == {None}, column  # no labels, no source ids in the released test split
+    assert len(set(test["clip_id"])) == len(test)
+    if config == "geo-holdout":
+        train_locations = set(splits["train"]["location_id"])
+        assert train_locations.isdisjoint(val["location_id"])
+        hidden = pq.read_table(synth_dataset.labels_dir / config / "test.parquet").to_pylist()
+        assert train_locations.isdisjoint(r["location_id"] for r in hidden)
+    else:
+        by_location = defaultdict(set)
+        for split in ("train", "val"):
+            for location in splits[split]["location_id"]:
+                by_location[location].add(split)
+        hidden = pq.read_table(synth_dataset.labels_dir / config / "test.parquet").to_pylist()
+        for row in hidden:
+            by_location[row["location_id"]].add("test")
+        assert all(found == {"train", "val", "test"} for found in by_location.values())
+
+
+def test_hidden_labels_score_the_test_split(synth_dataset, tmp_path):
+    """What the leaderboard does: the operator's labels file scores test predictions."""
+    labels_file = synth_dataset.labels_dir / "seen" / "test.parquet"
+    labels = avg_bench.load_labels(labels_file)
+    assert len(labels) == 48 and labels.revision == synth_dataset.build.revision
+    predictions = [{"clip_id": c, "lat": float(a), "lon": float(b)} for c, a, b in zip(labels.clip_id, labels.lat, labels.lon)]
+    results = avg_bench.evaluate(predictions, labels, bootstrap=0)
+    assert results.metrics["acc@1km"].value == 1.0 and results.metrics["sem_city"].value == 1.0
+
+
+def test_evaluate_reads_the_val_split_of_the_dataset(synth_dataset, tmp_path):
+    val = pq.read_table(next((synth_dataset.root / "data" / "seen").glob("val-*.parquet")), columns=["clip_id", "lat", "lon"])
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text("".join(json.dumps(r) + "\n" for r in val.to_pylist()))
+    done = subprocess.run(
+        [CLI, "evaluate", str(predictions), "--split", "val", "--data", str(synth_dataset.root), "--json", "-"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["split"], data["config"], data["counts"]["labelled"]) == ("val", "seen", 48)
+    assert data["dataset"]["revision"] == synth_dataset.build.revision
+    assert data["metrics"]["acc@1km"]["value"] == 1.0
+
+
+def test_rebuild_resumes_without_reprocessing_and_is_identical(synth_dataset):
+    before = (synth_dataset.root / "checksums.sha256").read_text()
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished clip was processed again")
+
+    build_dataset(synth_dataset.manifest, synth_dataset.root, name="AVG-Synth", workers=2, progress=False,
+                  expected_clips_per_location=20, process=must_not_run)
+    assert (synth_dataset.root / "checksums.sha256").read_text() == before
+
+
+def test_card_of_the_built_set_says_synthetic(synth_dataset):
+    card = (synth_dataset.root / "README.md").read_text()
+    assert card.startswith("---\npretty_name: AVG-Synth")
+    assert "- synthetic" in card and "Synthetic data." in card and "must never be reported as AVG" in card
+    assert "config_name: geo-holdout" in card and "path: data/seen/val-*.parquet" in card
+    info = json.loads((synth_dataset.root / "build_info.json").read_text())
+    assert info["synthetic"] is True and info["revision"].startswith("AVG-Synth-v1@")
+
+
+# Planted faults: each tampers a copy of the built dataset and must be caught, naming the clip.
+
+
+@pytest.fixture
+def copy_of_dataset(synth_dataset, tmp_path):
+    root = tmp_path / "dataset"
+    shutil.copytree(synth_dataset.root, root, ignore=shutil.ignore_patterns(".work"))
+    labels = tmp_path / "dataset-hidden-labels"
+    shutil.copytree(synth_dataset.labels_dir, labels)
+    return root
+
+
+def _rewrite(root: Path, config: str, split: str, change) -> list[dict]:
+    shard = next((root / "data" / config).glob(f"{split}-*.parquet"))
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    change(rows)
+    pq.write_table(table.from_pylist(rows, schema=table.schema), shard)
+    return rows
+
+
+def _violations(root: Path) -> dict[str, set[str]]:
+    found = defaultdict(set)
+    for v in validate(root).violations:
+        found[v.check].add(v.subject)
+    return found
+
+
+def test_validation_catches_a_source_video_in_two_splits(copy_of_dataset):
+    train = pq.read_table(next((copy_of_dataset / "data" / "seen").glob("train-*.parquet")), columns=["source_id"]).to_pylist()
+    stolen = train[0]["source_id"]
+    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(source_id=stolen))
+    found = _violations(copy_of_dataset)
+    assert rows[0]["clip_id"] in found["source_in_two_splits"]
+
+
+def test_validation_catches_a_duplicated_clip(copy_of_dataset):
+    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows.append(dict(rows[0])))
+    found = _violations(copy_of_dataset)
+    assert found["duplicate_clip"] == {rows[0]["clip_id"]}
+
+
+def test_validation_catches_a_corrupted_shard(copy_of_dataset):
+    shard = next((copy_of_dataset / "data" / "seen").glob("val-*.parquet"))
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    shard.write_bytes(bytes(data))
+    found = _violations(copy_of_dataset)
+    assert shard.relative_to(copy_of_dataset).as_posix() in found["checksum"]
+    assert found["corrupt_shard"] or found["media_checksum"]  # unreadable, or readable with bad media
+
+
+def test_validation_catches_coordinates_that_contradict_the_country(copy_of_dataset):
+    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(country="NZ" if rows[0]["country"] != "NZ" else "FR"))
+    assert rows[0]["clip_id"] in _violations(copy_of_dataset)["coordinates_contradict_hierarchy"]
+
+
+def test_validation_catches_labels_leaking_into_the_test_split(copy_of_dataset):
+    rows = _rewrite(copy_of_dataset, "seen", "test", lambda rows: rows[0].update(lat=1.0, source_id="x"))
+    assert _violations(copy_of_dataset)["label_leak"] == {rows[0]["clip_id"]}
+
+
+def test_validation_catches_a_missing_clip(copy_of_dataset):
+    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows.pop())
+    found = _violations(copy_of_dataset)
+    assert found["missing_clip"]
+    assert found["count"]  # its location now has 19 clips
