@@ -22,6 +22,9 @@ class CanonicalFormat:
     pixel_format: str = "yuv420p"
     crf: int = 28
     preset: str = "veryfast"
+    #: Seconds between H.264 keyframes: a loader that seeks to a few frames decodes at most this much
+    #: video per frame instead of the whole clip (8 frames: ~32 ms instead of ~44 ms; +15% size).
+    keyframe_interval_s: float = 0.5
     audio_codec: str = "aac"
     audio_bitrate: str = "64k"
     #: Mono soundtrack sample rate, for the MP4's AAC track and the FLAC file alike.

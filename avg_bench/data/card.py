@@ -62,7 +62,7 @@ def format_table(fmt: CanonicalFormat = CANONICAL) -> str:
         ("property", "value"),
         [
             ("clip duration", f"{fmt.duration_s:g} s (checked to ± {fmt.duration_tolerance_s:g} s)"),
-            ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, long side ≤ {fmt.long_side} px"),
+            ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, a keyframe every {fmt.keyframe_interval_s:g} s, long side ≤ {fmt.long_side} px"),
             ("audio in the MP4", f"AAC {fmt.audio_bitrate}, mono, {fmt.sample_rate} Hz"),
             ("soundtrack", f"FLAC, mono, {fmt.sample_rate} Hz"),
             ("keyframes", f"{fmt.keyframes} JPEG frames at the centres of {fmt.keyframes} equal segments"),

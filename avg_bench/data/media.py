@@ -298,6 +298,7 @@ def canonical_command(
         "-map", "[v]",
         *(["-map", "[a_mp4]"] if audio_stream is not None else []),
         "-c:v", fmt.video_codec, "-preset", fmt.preset, "-crf", str(fmt.crf), "-pix_fmt", fmt.pixel_format,
+        "-g", str(max(1, round(fmt.keyframe_interval_s * fmt.fps))),
         "-bsf:v", "filter_units=remove_types=6",
         *(["-c:a", fmt.audio_codec, *aac_options, "-b:a", fmt.audio_bitrate] if audio_stream is not None else []),
         "-threads", "1", "-t", seconds(duration_s), *_NO_METADATA, *_BITEXACT, "-movflags", "+faststart",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -196,3 +197,41 @@ def test_validation_catches_a_missing_clip(copy_of_dataset):
     found = _violations(copy_of_dataset)
     assert found["missing_clip"]
     assert found["count"]  # its location now has 19 clips
+
+
+def test_validation_catches_silent_black_and_wrong_duration_clips(tmp_path):
+    """Faults planted in the sources themselves: the build records them, validate names the clips."""
+    from data_tests.media_fixtures import make_av_source, make_black_source, make_silent_source
+    from avg_bench.data.manifest import write_manifest
+    from avg_bench.data.schema import ManifestRecord
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    # 3 locations x 3 sources (the minimum both protocols need); three sources carry a fault.
+    places = {"L0001": (48.8566, 2.3522), "L0002": (35.6762, 139.6503), "L0003": (-1.2921, 36.8219)}
+    faulty = {("L0001", 0): make_silent_source, ("L0002", 1): make_black_source}
+    records = []
+    for location_id, (lat, lon) in places.items():
+        for k in range(3):
+            name = f"{location_id}-{k}"
+            (faulty.get((location_id, k)) or make_av_source)(sources / f"{name}.mp4", duration_s=12.0)
+            short = (location_id, k) == ("L0003", 2)  # a 7 s clip: wrong duration
+            records.append(ManifestRecord(
+                clip_id=f"fault-{hashlib.sha256(name.encode()).hexdigest()[:10]}", location_id=location_id,
+                source_platform="file", source_id=name, source_uri=f"sources/{name}.mp4", start_s=1.0,
+                end_s=8.0 if short else 11.0, lat=lat, lon=lon, coord_source="centroid", license="CC0-1.0",
+            ))
+    manifest = tmp_path / "manifest.jsonl"
+    write_manifest(records, manifest)
+    result = build_dataset(manifest, tmp_path / "dataset", name="Faults", workers=2, progress=False)
+    ids = {r.source_id: r.clip_id for r in records}
+    silent, black, short = ids["L0001-0"], ids["L0002-1"], ids["L0003-2"]
+    assert result.failed_checks == {silent: ["silent_audio"], black: ["black_video"], short: ["wrong_duration"]}
+    found = _violations(tmp_path / "dataset")
+    assert (found["silent_audio"], found["black_video"], found["wrong_duration"]) == ({silent}, {black}, {short})
+    done = subprocess.run([CLI, "validate", str(tmp_path / "dataset"), "--json", "-"], capture_output=True, text=True)
+    assert done.returncode == 1
+    by_check = json.loads(done.stdout)["violations_by_check"]
+    assert {k: by_check[k] for k in ("silent_audio", "black_video", "wrong_duration")} == {"silent_audio": 1, "black_video": 1, "wrong_duration": 1}
+    # The clean sources are one ffmpeg test pattern with one steady tone: rightly "the same footage".
+    assert set(by_check) <= {"silent_audio", "black_video", "wrong_duration", "near_duplicate"}
