@@ -130,7 +130,7 @@ class _Aligner:
         if not kinds <= {float, int, type(None)}:
             return False
         rows_array = np.array(rows, dtype=np.intp)
-        if self.first_line[rows_array].any() or len(np.unique(rows_array)) != len(rows_array):
+        if self.first_line[rows_array].any() or np.bincount(rows_array).max() > 1:
             return False
         try:
             lat = np.array(lat_values, dtype=np.float64)  # None becomes NaN; JSON has no other NaN

@@ -1,4 +1,4 @@
-"""A one-line description of the machine a benchmark ran on, printed above every table."""
+"""What every benchmark prints: its results table, titled with the machine it ran on."""
 
 from __future__ import annotations
 
@@ -24,3 +24,15 @@ def describe_machine() -> str:
         f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}, "
         f"Python {platform.python_version()}"
     )
+
+
+def print_table(console, title: str, rows) -> None:
+    """Rows of (measure, result, target, ok) as a rich table titled with the machine."""
+    from rich.table import Table
+
+    table = Table(title=f"{title} · {describe_machine()}", title_justify="left")
+    for column in ("measure", "result", "target", "ok"):
+        table.add_column(column)
+    for measure, result, target, ok in rows:
+        table.add_row(measure, result, target, "yes" if ok else "[red]NO[/]")
+    console.print(table)

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from _machine import describe_machine
+from _machine import print_table
 from rich.console import Console
-from rich.table import Table
 
 CUT_START_S, CUT_END_S = 3.3, 13.3
 SOURCE_DURATION_S = 16.0
@@ -219,12 +218,7 @@ def main() -> None:
         for measurement in MEASUREMENTS:
             rows.extend(measurement(context))
 
-    table = Table(title=f"bench_build_local · {describe_machine()} · pinned to CPU {cpu}", title_justify="left")
-    for column in ("measure", "result", "target", "ok"):
-        table.add_column(column)
-    for measure, result, target, ok in rows:
-        table.add_row(measure, result, target, "yes" if ok else "[red]NO[/]")
-    console.print(table)
+    print_table(console, f"bench_build_local (pinned to CPU {cpu})", rows)
 
 
 if __name__ == "__main__":

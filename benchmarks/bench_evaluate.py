@@ -3,7 +3,8 @@
     python benchmarks/bench_evaluate.py [--repeats 5]
 
 Measures (targets from the evaluator issue, on a 2-core machine):
-  * in-process ``avg_bench.evaluate`` after imports, all metrics incl. semantic levels and a
+  * in-process ``avg_bench.evaluate`` after imports (first call in a fresh process, which includes
+    loading the cached gazetteer, and a second call), all metrics incl. semantic levels and a
     1,000-resample cluster bootstrap (target <= 0.5 s), for parquet labels with the hierarchy
     (as the dataset ships them) and for JSON Lines labels without it (derived by the gazetteer);
   * the whole ``avg-bench evaluate`` command, process start to exit (target <= 1.5 s);
@@ -25,22 +26,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import describe_machine
+from _machine import print_table
 from rich.console import Console
-from rich.table import Table
 
 N_LOCATIONS, CLIPS_PER_LOCATION = 1000, 20
 CLI = str(Path(sys.executable).parent / "avg-bench")
 
 _IN_PROCESS = """
 import json, sys, time
-import avg_bench
+import avg_bench, pyarrow.parquet  # imports are outside the timing; the gazetteer load is inside
 labels = sys.argv[2:] if sys.argv[1] == "parquet" else sys.argv[2]
 start = time.perf_counter()
 avg_bench.evaluate(PREDICTIONS, labels, bootstrap=1000, seed=0)
-elapsed = time.perf_counter() - start
+first = time.perf_counter() - start
+start = time.perf_counter()
+avg_bench.evaluate(PREDICTIONS, labels, bootstrap=1000, seed=0)
+again = time.perf_counter() - start
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "datasets", "transformers"})
-print(json.dumps({"seconds": elapsed, "heavy": heavy}))
+print(json.dumps({"seconds": first, "again": again, "heavy": heavy}))
 """
 
 
@@ -93,7 +96,7 @@ def make_data(folder: Path) -> dict[str, Path]:
 def peak_rss_mb(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of a child, from the kernel's accounting."""
     start = time.perf_counter()
-    pid = os.spawnv(os.P_NOWAIT, command[0], command)
+    pid = os.posix_spawn(command[0], command, os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)])
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -117,8 +120,9 @@ def main() -> None:
         for kind, label_args in (("parquet", [str(p) for p in paths["parquet"]]), ("jsonl", [str(paths["jsonl"])])):
             runs = [json.loads(subprocess.run([sys.executable, "-c", script, kind, *label_args], capture_output=True, text=True, check=True).stdout) for _ in range(args.repeats)]
             seconds = statistics.median(r["seconds"] for r in runs)
+            again = statistics.median(r["again"] for r in runs)
             heavy = sorted({m for r in runs for m in r["heavy"]})
-            rows.append((f"evaluate() in process, labels {kind}", f"{seconds:.3f} s", "<= 0.5 s", seconds <= 0.5))
+            rows.append((f"evaluate() in process, labels {kind}: first call / again", f"{seconds:.3f} s / {again:.3f} s", "<= 0.5 s", seconds <= 0.5))
             rows.append((f"heavy imports on the evaluate path ({kind})", ", ".join(heavy) or "none", "none", not heavy))
         shard_options = [arg for shard in paths["parquet"] for arg in ("--labels", str(shard))]
         command = [CLI, "evaluate", str(paths["predictions"]), *shard_options, "--json", str(folder / "r.json")]
@@ -131,12 +135,7 @@ def main() -> None:
         seconds, memory = peak_rss_mb([CLI, "evaluate", str(paths["big"]), "--labels", str(paths["jsonl"]), "--json", str(folder / "r.json")])
         rows.append((f"{big_size:.0f} MB predictions file: time / peak memory", f"{seconds:.2f} s / {memory:.0f} MB", "memory << file", memory < big_size))
 
-    table = Table(title=f"bench_evaluate · {describe_machine()}", title_justify="left")
-    for column in ("measure", "result", "target", "ok"):
-        table.add_column(column)
-    for measure, result, target, ok in rows:
-        table.add_row(measure, result, target, "yes" if ok else "[red]NO[/]")
-    console.print(table)
+    print_table(console, "bench_evaluate", rows)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,13 @@ from pathlib import Path
 import pytest
 
 import avg_bench
+from data.malformed_predictions import LABELS  # five cities (tests/ is on pytest's pythonpath)
 
 CLI = Path(sys.executable).parent / "avg-bench"
 EXAMPLE = "avg-bench evaluate predictions.jsonl --split val"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HEAVY = ("torch", "transformers", "datasets")
 
-LABELS = [
-    {"clip_id": "avg1-000001", "location_id": "paris", "lat": 48.8566, "lon": 2.3522},
-    {"clip_id": "avg1-000002", "location_id": "sydney", "lat": -33.8688, "lon": 151.2093},
-    {"clip_id": "avg1-000003", "location_id": "tokyo", "lat": 35.6762, "lon": 139.6503},
-    {"clip_id": "avg1-000004", "location_id": "new-york", "lat": 40.7128, "lon": -74.006},
-    {"clip_id": "avg1-000005", "location_id": "nairobi", "lat": -1.2921, "lon": 36.8219},
-]
 
 
 def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -20,17 +20,15 @@ def resample_weights(n_clusters: int, resamples: int, seed: int) -> NDArray[np.i
     ((3, 5), [5, 5, 5])
     """
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_clusters, size=(resamples, n_clusters))
-    offsets = (np.arange(resamples) * n_clusters)[:, None]
+    draws = rng.integers(0, n_clusters, size=(resamples, n_clusters), dtype=np.int64)
+    offsets = (np.arange(resamples, dtype=np.int64) * n_clusters)[:, None]
     counts = np.bincount((draws + offsets).ravel(), minlength=resamples * n_clusters)
     return counts.reshape(resamples, n_clusters).astype(np.int32)
 
 
 def cluster_sums(values: NDArray[np.float64], cluster: NDArray[np.intp], n_clusters: int) -> NDArray[np.float64]:
     """Per-cluster column sums, shape ``(n_clusters, n_columns)``."""
-    sums = np.zeros((n_clusters, values.shape[1]))
-    np.add.at(sums, cluster, values)
-    return sums
+    return np.column_stack([np.bincount(cluster, weights=column, minlength=n_clusters) for column in values.T])
 
 
 def bootstrap_means(
