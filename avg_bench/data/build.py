@@ -23,8 +23,8 @@ from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
 from avg_bench.data.manifest import read_manifest, resolve_source
-from avg_bench.data.schema import ManifestRecord
-from avg_bench.data.shards import media_value, withhold, write_split
+from avg_bench.data.schema import ManifestRecord, withhold
+from avg_bench.data.shards import media_value, write_split
 from avg_bench.data.splits import SPLITS, holdout_splits, seen_splits
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer

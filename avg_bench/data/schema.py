@@ -5,7 +5,10 @@ Three records, used by every part (curate, build, validate, the leaderboard):
 * :class:`LocationRecord`: one of the benchmark's places (the shipped locations table);
 * :class:`ManifestRecord`: one clip to build: which source, which seconds, which location;
 * :class:`ClipRecord`: one built clip: the manifest fields plus split, hierarchy, checksums and
-  fingerprints (the media bytes travel beside it, in the shards).
+  fingerprints (the media bytes travel beside it, in the shards);
+
+and the parquet schema of the shards (:func:`arrow_schema`), with the Hugging Face features that
+let ``datasets`` decode the media columns.
 
 Validation raises :class:`~avg_bench.jsonl.FieldProblem` naming the field; file readers add the
 file and line.
@@ -13,10 +16,13 @@ file and line.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
+
+import pyarrow as pa
 
 from avg_bench.jsonl import FieldProblem, coordinate, described, identifier, required
 
@@ -180,3 +186,54 @@ class ClipRecord:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+# The parquet schema of dataset shards: (column, arrow type, Hugging Face feature) in file order.
+_MEDIA = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+_COLUMNS: list[tuple[str, pa.DataType, dict]] = [
+    ("clip_id", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("split", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("location_id", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("lat", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("lon", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("coord_source", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("continent", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("country", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("admin1", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("city", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("license", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("duration_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("source_platform", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("source_id", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("source_start_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("source_end_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("synthetic", pa.bool_(), {"dtype": "bool", "_type": "Value"}),
+    ("video", _MEDIA, {"_type": "Video"}),
+    ("audio", _MEDIA, {"_type": "Audio"}),
+    ("keyframes", pa.list_(_MEDIA), {"feature": {"_type": "Image"}, "_type": "List"}),
+    ("video_sha256", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("audio_sha256", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("keyframe_sha256", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
+    ("keyframe_phash", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
+    ("audio_fingerprint", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("checks_failed", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
+]
+MEDIA_COLUMNS = ("video", "audio", "keyframes")
+
+
+def features() -> dict:
+    """Hugging Face ``Features.to_dict()`` of the shard columns."""
+    return {name: feature for name, _, feature in _COLUMNS}
+
+
+def arrow_schema(metadata: dict[str, str]) -> pa.Schema:
+    """One schema for every split: ``datasets`` gives all splits of a config the same features, so
+    hidden splits keep the columns of :attr:`ClipRecord.HIDDEN_COLUMNS` but every value is null."""
+    fields = [pa.field(name, kind) for name, kind, _ in _COLUMNS]
+    info = {"info": {"features": features()}}
+    return pa.schema(fields, metadata={"huggingface": json.dumps(info), **metadata})
+
+
+def withhold(row: dict) -> dict:
+    """The row of a hidden split: every answer-revealing column set to null."""
+    return {**row, **{column: None for column in ClipRecord.HIDDEN_COLUMNS}}

@@ -8,68 +8,17 @@ records in results. Rows of hidden splits have every answer-revealing column set
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from avg_bench.data.schema import ClipRecord
+from avg_bench.data.schema import MEDIA_COLUMNS, arrow_schema
 
 #: Shards are cut when they reach this many bytes of row data (Hub-friendly, <= ~500 MB files).
 MAX_SHARD_BYTES = 450 * 2**20
 ROW_GROUP_ROWS = 64
-
-_MEDIA = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-_COLUMNS: list[tuple[str, pa.DataType, dict]] = [
-    ("clip_id", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("split", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("location_id", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("lat", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("lon", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("coord_source", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("continent", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("country", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("admin1", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("city", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("license", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("duration_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("source_platform", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("source_id", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("source_start_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("source_end_s", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("synthetic", pa.bool_(), {"dtype": "bool", "_type": "Value"}),
-    ("video", _MEDIA, {"_type": "Video"}),
-    ("audio", _MEDIA, {"_type": "Audio"}),
-    ("keyframes", pa.list_(_MEDIA), {"feature": {"_type": "Image"}, "_type": "List"}),
-    ("video_sha256", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("audio_sha256", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("keyframe_sha256", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
-    ("keyframe_phash", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
-    ("audio_fingerprint", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("checks_failed", pa.list_(pa.string()), {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"}),
-]
-MEDIA_COLUMNS = ("video", "audio", "keyframes")
-
-
-def features() -> dict:
-    """Hugging Face ``Features.to_dict()`` of the shard columns."""
-    return {name: feature for name, _, feature in _COLUMNS}
-
-
-def arrow_schema(metadata: dict[str, str]) -> pa.Schema:
-    """One schema for every split: ``datasets`` gives all splits of a config the same features, so
-    hidden splits keep the columns of :attr:`ClipRecord.HIDDEN_COLUMNS` but every value is null."""
-    fields = [pa.field(name, kind) for name, kind, _ in _COLUMNS]
-    info = {"info": {"features": features()}}
-    return pa.schema(fields, metadata={"huggingface": json.dumps(info), **metadata})
-
-
-def withhold(row: dict) -> dict:
-    """The row of a hidden split: every answer-revealing column set to null."""
-    return {**row, **{column: None for column in ClipRecord.HIDDEN_COLUMNS}}
-
 
 def media_value(path: Path | None) -> dict | None:
     """A media cell: the file's bytes and its name (``datasets`` decodes from the bytes)."""
