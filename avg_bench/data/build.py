@@ -85,23 +85,11 @@ def build_dataset(
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     fmt_sha = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode()).hexdigest()
     revision = f"{version}@{hashlib.sha256((manifest_sha + fmt_sha).encode()).hexdigest()[:12]}"
-    counts: dict[str, dict[str, int]] = {}
-    for config in CONFIGS:
-        counts[config] = {}
-        for split in SPLITS:
-            chosen = [i for i, r in enumerate(records) if assignments[config][r.clip_id] == split]
-            chosen.sort(key=lambda i: records[i].clip_id)  # opaque ids: row order leaks nothing
-            metadata = {"avg_bench.revision": revision, "avg_bench.config": config, "avg_bench.split": split}
-            rows = (
-                _row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=split in HIDDEN_SPLITS)
-                for i in chosen
-            )
-            write_split(rows, out_dir / "data" / config, split, metadata=metadata)
-            counts[config][split] = len(chosen)
-            if split in HIDDEN_SPLITS:
-                _write_hidden_labels(labels_dir / config / f"{split}.parquet", [_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=False, media=False) for i in chosen], revision)
-
-    failed = {cid: clip["checks_failed"] for cid, clip in clips.items() if clip["checks_failed"]}
+    counts = {
+        config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
+        for config in CONFIGS
+    }
+    failed = {cid: clips[cid]["checks_failed"] for cid in sorted(clips) if clips[cid]["checks_failed"]}
     info = {
         "name": name,
         "version": version,
@@ -123,6 +111,22 @@ def build_dataset(
     write_card(out_dir, info, records, hierarchy)
     write_checksums(out_dir)
     return BuildResult(out_dir, labels_dir, revision, counts, failed)
+
+
+def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:
+    """One protocol's shards (and its hidden labels); returns the clip count per split."""
+    counts = {}
+    for split in SPLITS:
+        chosen = sorted((i for i, r in enumerate(records) if assignment[r.clip_id] == split), key=lambda i: records[i].clip_id)
+        hidden = split in HIDDEN_SPLITS  # rows sorted by opaque id: their order leaks nothing
+        rows = (_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=hidden) for i in chosen)
+        metadata = {"avg_bench.revision": revision, "avg_bench.config": config, "avg_bench.split": split}
+        write_split(rows, out_dir / "data" / config, split, metadata=metadata)
+        if hidden:
+            labels = [_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=False, media=False) for i in chosen]
+            _write_hidden_labels(labels_dir / config / f"{split}.parquet", labels, revision)
+        counts[split] = len(chosen)
+    return counts
 
 
 def _process_all(records, manifest_path, work, process, fmt, workers, progress) -> dict[str, dict]:
