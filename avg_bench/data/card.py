@@ -7,7 +7,6 @@ from the code that built the data.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from pathlib import Path

@@ -146,7 +146,6 @@ def write_tone_sequence_wav(path: Path, *, seed: int, duration_s: float = 10.0, 
     """Seeded 'melody': a new random tone (with a harmonic) and level every 0.25 s, plus a little noise."""
     rng = np.random.default_rng(seed)
     n = int(duration_s * sample_rate)
-    t = np.arange(n) / sample_rate
     step = int(0.25 * sample_rate)
     notes = -(-n // step)
     freqs = np.repeat(rng.uniform(180.0, 3000.0, notes), step)[:n]

@@ -7,10 +7,9 @@ import json
 import shutil
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -193,9 +192,10 @@ def test_validation_catches_labels_leaking_into_the_test_split(copy_of_dataset):
 
 
 def test_validation_catches_a_missing_clip(copy_of_dataset):
-    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows.pop())
+    removed = []
+    _rewrite(copy_of_dataset, "seen", "val", lambda rows: removed.append(rows.pop()))
     found = _violations(copy_of_dataset)
-    assert found["missing_clip"]
+    assert found["missing_clip"] == {removed[0]["clip_id"]}
     assert found["count"]  # its location now has 19 clips
 
 
