@@ -5,42 +5,51 @@ A query clip's embedding is compared with every training ("gallery") clip's embe
 similarity**; the location is then either the best neighbour's coordinates (``method="best"``) or a
 weighted vote on the sphere among the ``k`` nearest (``method="weighted"``).
 
-The search is exact, in numpy, and costs one float32 matrix product (BLAS) per block of queries:
-
 * :func:`l2_normalise` puts rows on the unit sphere, so a dot product is a cosine;
 * :func:`top_k_cosine` returns the ``k`` best gallery rows of every query, sorted by descending score,
-  **ties broken by the lower gallery index**, so results are deterministic and equal to a stable
-  ``argsort`` of the full similarity matrix;
+  **ties broken by the lower gallery index**: deterministic, and equal to the first ``k`` columns of
+  a stable ``argsort`` of the full float32 similarity matrix of the unit-normalised rows;
 * :func:`vote_location` turns the neighbours' coordinates into one prediction per query;
 * :class:`KnnLocator` is the fitted baseline: ``fit(embeddings, lat, lon)``, then ``predict``.
 
+The search is exact and pure numpy: one float32 matrix product (BLAS) per block of queries, then a
+vectorised selection. Torch is never imported unless ``backend="torch"`` is asked for, and then
+only replaces the matrix product: on the 2-core reference machine it was not faster than numpy's
+OpenBLAS (``benchmarks/bench_retrieval.py`` compares them), so numpy is the default.
+
 Selecting the ``k`` best of each row without sorting it
 --------------------------------------------------------
-The scores of a block are split into ``m`` disjoint column groups (column ``j`` belongs to group
-``j mod m``); one vectorised ``max`` gives each group's maximum, and the ``k``-th largest group
+The scores of a block are split into ``m = 512`` disjoint column groups (column ``j`` belongs to
+group ``j mod m``); one vectorised ``max`` gives each group's maximum, and the ``k``-th largest group
 maximum ``t`` is a lower bound of the ``k``-th largest score (the ``k`` best groups hold ``k``
-distinct scores ``>= t``). Every score of the top ``k``, and every score tied with the ``k``-th,
-is therefore ``>= t`` and lies in a group whose maximum is ``>= t``: only those few groups are read
-again. Their candidates are ranked by one exact ``int64`` key per score, ``(-score, index)``
-(the float32 bit pattern mapped to an order-preserving integer, then the column), which is what
-makes ties go to the lower index without a second sort key. On typical data the candidates number
-about ``k`` per query, so the selection costs one pass over the block (the group maxima) rather than
-a per-row ``argpartition``.
+distinct scores ``>= t``). Every score of the top ``k``, and every score tied with the ``k``-th, is
+therefore ``>= t`` and lies in a group whose maximum is ``>= t``: only those groups (about ``k`` per
+row on real data) are read again. Their candidates are ranked by one exact ``int64`` key per score,
+``(-score, index)`` (the float32 bits mapped to an order-preserving integer, then the index), which
+makes ties go to the lower index without a second sort key and lets blocks of the gallery be merged
+exactly. The selection costs about one pass over the scores, rather than a per-row
+``argpartition`` (4-5 times slower on the benchmark).
+
+Threads
+-------
+With several cores, worker threads each take whole blocks of queries: normalise them, multiply with a
+single-threaded BLAS, select. numpy releases the GIL throughout, so the selection runs in parallel
+too, and no BLAS thread busy-waits beside it (OpenBLAS spins for ~30 ms after each call, which
+made a multi-threaded-BLAS-then-select loop 30-50% slower on 2 cores). While a search runs, BLAS is set to
+one thread per caller (threadpoolctl) and restored afterwards; the workers never exceed BLAS's own
+thread setting, so ``OMP_NUM_THREADS=1`` or an enclosing ``threadpool_limits(1)`` still means one core.
 
 Memory
 ------
-:func:`top_k_cosine` holds, besides its inputs: float32 unit-norm copies of the queries and the
-gallery (``4·(Q+G)·D`` bytes; :class:`KnnLocator` keeps the gallery's from ``fit``), the results
-(``12·Q·k`` bytes), one score block (``4·block_rows·G`` bytes, reused for every block), the group
-maxima (``4·block_rows·m`` bytes) and the candidates: ``O(block_rows·k·G/m)`` on typical data,
-and at most ``~40·max(2**20, G)`` bytes when many scores tie (they are then processed a few rows
-at a time). With the default ``block_rows`` (a 16 MiB score block) and the benchmark's sizes
-(20,000 queries, 14,000 gallery clips, 512-d, k = 10) the peak of numpy allocations during
-``predict`` is the 41 MB query copy plus about 20 MB (see ``benchmarks/bench_retrieval.py``).
-
-Torch is never imported here unless ``backend="torch"`` is asked for: it only replaces the matrix
-product (numpy's OpenBLAS and torch's MKL were measured equally fast on the 2-core reference
-machine, so numpy stays the default).
+A search holds, besides its inputs and the unit-norm gallery (``4·G·D`` bytes; :class:`KnnLocator`
+keeps it from ``fit``, :func:`top_k_cosine` makes it): the results (``12·Q·k`` bytes), a squared-norm
+per query (``4·Q``), and per worker one score block of at most ``DEFAULT_BLOCK_BYTES`` (32 MiB; a
+gallery over 32,768 clips is processed in chunks so that the block keeps that size), its queries'
+unit-norm copy and the selection's scratch: a few MB on typical data, at most about
+``100·max(2**18, G)`` bytes when many scores tie (the candidates are then gathered a few rows at a
+time). None of it grows with the number of queries except the results. Measured for the
+benchmark (20,000 x 512 queries, 14,000 gallery clips, k = 10, 2 workers): a peak of about 80 MB
+of numpy allocations during ``predict``, two 33.5 MB score blocks included.
 """
 
 from __future__ import annotations
@@ -79,10 +88,13 @@ DEFAULT_TEMPERATURE = 0.05
 #: Length of the weighted mean of unit vectors (weights summing to 1) below which the neighbours
 #: are taken to cancel out (e.g. two antipodal ones) and the vote falls back to the best neighbour.
 MIN_RESULTANT = 1e-6
-#: Size of one block of scores when ``block_rows`` is not given: ``block_rows = 16 MiB / (4·G)``
-#: (tuned by ``benchmarks/bench_retrieval.py``: smaller blocks slow the matrix product down, larger
-#: ones fall out of the CPU caches before the selection pass reads them back).
-DEFAULT_BLOCK_BYTES = 16 * 2**20
+#: Bytes of one worker's block of scores: ``block_rows = max(256, 32 MiB / (4·G))`` queries by
+#: default (599 for the AVG gallery of 14,000 clips), and a gallery larger than 32 MiB / (4·256)
+#: = 32,768 clips is split into chunks so that the block stays this size. Tuned by
+#: ``benchmarks/bench_retrieval.py``: a single-threaded matrix product re-reads the whole gallery
+#: for every block, so blocks of fewer rows are slower (16 MiB: 7-20%), while 2-4x larger blocks
+#: gained 3-10%, within the noise of the shared 2-core machine, for 2-4x the memory.
+DEFAULT_BLOCK_BYTES = 32 * 2**20
 #: Groups of columns per row in the selection (at least ``8·k``); see the module docstring.
 _GROUPS = 512
 #: Candidate scores gathered at once; bounds the selection's memory when many scores tie.
@@ -92,6 +104,9 @@ _BACKENDS = ("numpy", "torch")
 #: Worker threads of the search (None: the usable cores, at most 8); each gets >= 32 queries.
 _WORKERS: int | None = None
 _MIN_ROWS_PER_WORKER = 32
+#: Fewest queries in a default block: below that the matrix product re-reads the gallery too often
+#: (a larger gallery is then split into chunks instead; see :func:`_search`).
+_MIN_BLOCK_ROWS = 256
 _KEY_PAD = np.iinfo(np.int64).max
 _LOW32 = np.int64(0xFFFFFFFF)
 
@@ -140,9 +155,11 @@ def top_k_cosine(
     Returns ``scores`` (``(Q, k)`` float32, descending along each row) and ``indices`` (``(Q, k)``
     gallery row numbers). Ties go to the lower gallery index, so the result equals the first ``k``
     columns of ``np.argsort(-S, axis=1, kind="stable")`` where ``S`` is the float32 similarity
-    matrix of the unit-normalised rows. Queries are processed ``block_rows`` at a time (default:
-    as many as fill a 16 MiB score block), so memory stays bounded whatever ``Q`` (module
-    docstring: *Memory*). ``backend="torch"`` computes the matrix product with torch (imported then).
+    matrix of the unit-normalised rows (an all-zero row has cosine 0 with everything). Queries are
+    processed ``block_rows`` at a time (default: as many as fill a ``DEFAULT_BLOCK_BYTES`` score
+    block, at least 256), by one worker thread per core, so memory stays bounded whatever ``Q``
+    (module docstring: *Memory*). ``backend="torch"`` computes the matrix product with torch
+    (imported then).
 
     >>> gallery = [[1, 0], [0, 1], [1, 1], [0, 1]]
     >>> scores, indices = top_k_cosine([[0, 2], [3, 2.9]], gallery, k=3)
@@ -207,9 +224,7 @@ def vote_location(
     best_lat, best_lon = lat[rows, best], lon[rows, best]
     if method == "best" or lat.shape[1] == 1 or len(lat) == 0:
         return best_lat, best_lon
-    if not (isinstance(temperature, (int, float, np.number)) and np.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature must be a finite number > 0, found {temperature!r}")
-    logits = (scores - scores[rows, best][:, None]) / float(temperature)
+    logits = (scores - scores[rows, best][:, None]) / _check_temperature(temperature)
     weights = np.exp(logits)
     weights /= weights.sum(axis=1, keepdims=True)
     mean = np.einsum("qk,qkd->qd", weights, to_unit_vectors(lat, lon))
@@ -233,7 +248,9 @@ class KnnLocator:
     shapes, finite values, non-zero embedding rows, coordinates in range (errors are
     ``ValueError`` with a message that names the problem).
 
-    >>> locator = KnnLocator().fit([[1, 0], [0, 1], [-1, 0]], lat=[48.86, -1.29, 35.68], lon=[2.35, 36.82, 139.65])
+    >>> paris, nairobi, tokyo = (48.86, 2.35), (-1.29, 36.82), (35.68, 139.65)
+    >>> lat, lon = zip(paris, nairobi, tokyo)
+    >>> locator = KnnLocator().fit([[1, 0], [0, 1], [-1, 0]], lat, lon)
     >>> lat, lon, scores = locator.predict([[0.9, 0.1], [-0.2, 0.9]], k=2)
     >>> lat.tolist(), lon.tolist()
     ([48.86, -1.29], [2.35, 36.82])
@@ -248,9 +265,7 @@ class KnnLocator:
         block_rows: int | None = None,
         backend: Backend = "numpy",
     ) -> None:
-        if not (isinstance(temperature, (int, float, np.number)) and np.isfinite(temperature) and temperature > 0):
-            raise ValueError(f"temperature must be a finite number > 0, found {temperature!r}")
-        self.temperature = float(temperature)
+        self.temperature = _check_temperature(temperature)
         self.block_rows = _check_block_rows(block_rows)
         self.backend = _check_choice(backend, "backend", _BACKENDS)
         self._gallery: NDArray[np.float32] | None = None
@@ -278,13 +293,16 @@ class KnnLocator:
         """Number of training clips (0 before ``fit``)."""
         return 0 if self._gallery is None else len(self._gallery)
 
-    def neighbours(self, embeddings: ArrayLike, *, k: int = DEFAULT_K) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+    def neighbours(
+        self, embeddings: ArrayLike, *, k: int = DEFAULT_K
+    ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
         """``(scores, indices)``, each ``(Q, k)``: the ``k`` nearest training clips of each query."""
         gallery = self._fitted()
         queries = _as_matrix(embeddings, "embeddings", allow_empty_rows=True, nonzero_rows=True)
         if queries.shape[1] != gallery.shape[1]:
             raise ValueError(
-                f"embeddings have {queries.shape[1]} columns but the gallery was fitted with {gallery.shape[1]}"
+                f"embeddings have {queries.shape[1]} columns "
+                f"but the gallery was fitted with {gallery.shape[1]}"
             )
         k = _check_k(k, len(gallery))
         return _search(queries, gallery, k, self.block_rows, self.backend)
@@ -292,7 +310,12 @@ class KnnLocator:
     def predict(
         self, embeddings: ArrayLike, *, k: int = DEFAULT_K, method: Method = "best"
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float32]]:
-        """``(lat, lon, scores)``: one location per query row and its neighbours' ``(Q, k)`` scores."""
+        """``(lat, lon, scores)``: one location per query row and its neighbours' ``(Q, k)`` scores.
+
+        ``method="best"`` (the default) is the top neighbour's coordinates, ``"weighted"`` the
+        softmax-weighted spherical mean of the ``k`` neighbours at the locator's ``temperature``
+        (:func:`vote_location`).
+        """
         method = _check_choice(method, "method", _METHODS)
         scores, indices = self.neighbours(embeddings, k=k)
         lat, lon = vote_location(
@@ -363,6 +386,16 @@ def _check_block_rows(block_rows: object) -> int | None:
     return int(block_rows)
 
 
+def _check_temperature(temperature: object) -> float:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float, np.integer, np.floating))
+        or not (np.isfinite(temperature) and temperature > 0)
+    ):
+        raise ValueError(f"temperature must be a finite number > 0, found {temperature!r}")
+    return float(temperature)
+
+
 def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         allowed = " or ".join(repr(c) for c in choices)
@@ -378,35 +411,40 @@ def _search(
 ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
     """Top-k of float32 queries (normalised here, a block at a time) over a unit-norm gallery.
 
-    With several cores, each worker thread takes whole blocks (its own matrix product with a
-    single-threaded BLAS, then the selection), rather than a multi-threaded BLAS followed by a
-    single-threaded selection: numpy releases the GIL in both, the selection runs in parallel too,
-    and no BLAS thread busy-waits (OpenBLAS's spin for ~30 ms after each call) beside it.
+    Work is split into blocks of ``block_rows`` queries (:func:`_plan`); a block's scores are
+    computed against at most ``DEFAULT_BLOCK_BYTES / (4 * block_rows)`` gallery rows at a time
+    (a single chunk for the AVG gallery), and the chunks' top-k are merged by their exact keys.
+    Each worker thread takes whole blocks (module docstring: *Threads*).
     """
     n_queries, n_gallery = len(queries), len(gallery)
     scores = np.empty((n_queries, k), dtype=np.float32)
     indices = np.empty((n_queries, k), dtype=np.intp)
     if n_queries == 0:
         return scores, indices
-    if block_rows is None:
-        block_rows = max(1, DEFAULT_BLOCK_BYTES // (4 * n_gallery))
-    workers = _workers(n_queries)
-    block_rows = max(1, min(block_rows, -(-n_queries // workers)))  # every worker gets a block
+    block_rows, chunk, workers = _plan(n_queries, n_gallery, k, block_rows)
     starts = range(0, n_queries, block_rows)
-    workers = min(workers, len(starts))
     matmul = _torch_matmul(gallery) if backend == "torch" else _numpy_matmul(gallery)
     buffers: queue.SimpleQueue[NDArray[np.float32]] = queue.SimpleQueue()
     for _ in range(workers):
-        buffers.put(np.empty((block_rows, n_gallery), dtype=np.float32))
+        buffers.put(np.empty(block_rows * min(chunk, n_gallery), dtype=np.float32))
 
     def run(start: int) -> None:
         stop = min(start + block_rows, n_queries)
+        unit = l2_normalise(queries[start:stop])
         buffer = buffers.get()
-        block = buffer[: stop - start]
-        matmul(l2_normalise(queries[start:stop]), block)
-        indices[start:stop] = _top_k_rows(block, k)
-        scores[start:stop] = np.take_along_axis(block, indices[start:stop], axis=1)
+        best = None
+        for first in range(0, n_gallery, chunk):
+            last = min(first + chunk, n_gallery)
+            block = buffer[: (stop - start) * (last - first)].reshape(stop - start, last - first)
+            matmul(unit, first, last, block)
+            keys = _top_k_keys(block, min(k, last - first))
+            if first:
+                keys += first  # the column part of the key becomes the gallery index
+                keys = _smallest_sorted(np.concatenate([best, keys], axis=1), k)
+            best = keys
         buffers.put(buffer)
+        indices[start:stop] = best & _LOW32
+        scores[start:stop] = _scores_of_keys(best)
 
     if workers == 1:
         for start in starts:
@@ -418,15 +456,31 @@ def _search(
     return scores, indices
 
 
+def _plan(n_queries: int, n_gallery: int, k: int, block_rows: int | None) -> tuple[int, int, int]:
+    """``(block_rows, chunk, workers)``: queries per block, gallery rows per chunk, threads."""
+    workers = _workers(n_queries)
+    if block_rows is None:
+        block_rows = max(_MIN_BLOCK_ROWS, DEFAULT_BLOCK_BYTES // (4 * n_gallery))
+        block_rows = min(block_rows, -(-n_queries // workers))  # every worker gets a block
+    block_rows = max(1, min(block_rows, n_queries))
+    n_chunks = -(-n_gallery // max(k, DEFAULT_BLOCK_BYTES // (4 * block_rows)))
+    chunk = -(-n_gallery // n_chunks)  # balanced chunks
+    return block_rows, chunk, min(workers, -(-n_queries // block_rows))
+
+
 def _workers(n_queries: int) -> int:
-    """Worker threads: the usable cores (at most 8), each with >= 32 queries."""
+    """Worker threads: the usable cores, at most 8, at most BLAS's own thread setting (so that
+    ``OMP_NUM_THREADS=1`` or a ``threadpool_limits`` still holds), each with >= 32 queries."""
     if _WORKERS is not None:
         return _WORKERS
+    from threadpoolctl import threadpool_info
+
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, 8, n_queries // _MIN_ROWS_PER_WORKER))
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(1, min(cores, 8, max(blas, default=cores), n_queries // _MIN_ROWS_PER_WORKER))
 
 
 @contextmanager
@@ -449,10 +503,8 @@ def _single_threaded_blas(backend: str) -> Iterator[None]:
 
 
 def _numpy_matmul(gallery: NDArray[np.float32]):
-    transposed = gallery.T
-
-    def matmul(queries: NDArray[np.float32], out: NDArray[np.float32]) -> None:
-        np.matmul(queries, transposed, out=out)
+    def matmul(queries: NDArray[np.float32], first: int, last: int, out: NDArray[np.float32]) -> None:
+        np.matmul(queries, gallery[first:last].T, out=out)
 
     return matmul
 
@@ -460,10 +512,10 @@ def _numpy_matmul(gallery: NDArray[np.float32]):
 def _torch_matmul(gallery: NDArray[np.float32]):
     import torch  # optional, only for backend="torch"
 
-    transposed = torch.from_numpy(np.ascontiguousarray(gallery)).T
+    tensor = torch.from_numpy(np.ascontiguousarray(gallery))
 
-    def matmul(queries: NDArray[np.float32], out: NDArray[np.float32]) -> None:
-        torch.matmul(torch.from_numpy(np.ascontiguousarray(queries)), transposed, out=torch.from_numpy(out))
+    def matmul(queries: NDArray[np.float32], first: int, last: int, out: NDArray[np.float32]) -> None:
+        torch.matmul(torch.from_numpy(queries), tensor[first:last].T, out=torch.from_numpy(out))
 
     return matmul
 
@@ -475,6 +527,12 @@ def _sort_keys(values: NDArray[np.float32], columns: NDArray[np.integer]) -> NDA
     return (np.invert(ordered).astype(np.int64) << 32) | columns.astype(np.int64)
 
 
+def _scores_of_keys(keys: NDArray[np.int64]) -> NDArray[np.float32]:
+    """The float32 scores encoded in keys made by :func:`_sort_keys` (-0.0 comes back as 0.0)."""
+    ordered = np.invert((keys >> 32).astype(np.int32))
+    return (ordered ^ ((ordered >> 31) & np.int32(0x7FFFFFFF))).view(np.float32)
+
+
 def _smallest_sorted(keys: NDArray[np.int64], k: int) -> NDArray[np.int64]:
     """The ``k`` smallest keys of each row, sorted."""
     if keys.shape[1] > 4 * k:
@@ -482,13 +540,14 @@ def _smallest_sorted(keys: NDArray[np.int64], k: int) -> NDArray[np.int64]:
     return np.sort(keys, axis=1)[:, :k]
 
 
-def _top_k_rows(scores: NDArray[np.float32], k: int) -> NDArray[np.intp]:
-    """Column indices of the ``k`` largest scores of each row, best first, ties to the lower column."""
+def _top_k_keys(scores: NDArray[np.float32], k: int) -> NDArray[np.int64]:
+    """Keys (:func:`_sort_keys`) of the ``k`` largest scores of each row, sorted: best first,
+    ties to the lower column."""
     n_rows, n_columns = scores.shape
     groups = min(n_columns, max(_GROUPS, 8 * k))
     if groups * 2 > n_columns:  # small gallery: rank every score
         keys = _sort_keys(scores, np.broadcast_to(np.arange(n_columns), scores.shape))
-        return (_smallest_sorted(keys, k) & _LOW32).astype(np.intp)
+        return _smallest_sorted(keys, k)
     per_group, rest = divmod(n_columns, groups)
     # Group g holds columns g, g + groups, g + 2*groups, ...: a max over axis 1 of a reshaped view.
     group_max = scores[:, : per_group * groups].reshape(n_rows, per_group, groups).max(axis=1)
@@ -497,7 +556,7 @@ def _top_k_rows(scores: NDArray[np.float32], k: int) -> NDArray[np.intp]:
     threshold = np.partition(group_max, groups - k, axis=1)[:, groups - k]
     hit_row, hit_group = np.divmod(np.flatnonzero(group_max >= threshold[:, None]), groups)
     width = per_group + (rest > 0)
-    result = np.empty((n_rows, k), dtype=np.intp)
+    result = np.empty((n_rows, k), dtype=np.int64)
     # Gather the hit groups a few rows at a time when many scores tie, so memory stays bounded.
     ends = np.cumsum(np.bincount(hit_row, minlength=n_rows))
     limit = max(1, _GATHER_LIMIT // width)
@@ -522,6 +581,6 @@ def _top_k_rows(scores: NDArray[np.float32], k: int) -> NDArray[np.intp]:
         position = np.arange(len(flat)) - (np.cumsum(counts) - counts)[cand_rows]
         padded = np.full((last_row - first_row, int(counts.max())), _KEY_PAD, dtype=np.int64)
         padded[cand_rows, position] = keys
-        result[first_row:last_row] = _smallest_sorted(padded, k) & _LOW32
+        result[first_row:last_row] = _smallest_sorted(padded, k)
         first_row = last_row
     return result

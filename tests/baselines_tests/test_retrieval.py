@@ -114,23 +114,69 @@ def test_worker_threads_do_not_change_the_result(monkeypatch, workers):
     np.testing.assert_array_equal(scores, ref_scores)
 
 
-def test_all_scores_tied_takes_the_lowest_indices_in_bounded_memory(monkeypatch):
+def test_all_scores_tied_takes_the_lowest_indices(monkeypatch):
     # Every score ties, so every group is a candidate; a small gather limit forces many chunks.
     monkeypatch.setattr(retrieval, "_GATHER_LIMIT", 5000)
     queries, gallery = np.ones((50, 8), np.float32), np.ones((4000, 8), np.float32)
     scores, indices = top_k_cosine(queries, gallery, 5)
     np.testing.assert_array_equal(indices, np.tile(np.arange(5), (50, 1)))
     np.testing.assert_array_equal(scores, brute_force(queries, gallery, 5)[0])
-    # Default limit, a bigger gallery: numpy's allocations stay within a few score blocks.
-    monkeypatch.undo()
-    gallery = np.ones((100_000, 8), np.float32)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_memory_stays_within_the_documented_bound_even_when_everything_ties(monkeypatch, workers):
+    # 200 queries x 100,000 gallery rows, all tied: the worst case for the selection's scratch.
+    monkeypatch.setattr(retrieval, "_WORKERS", workers)
+    queries, gallery = np.ones((200, 8), np.float32), np.ones((100_000, 8), np.float32)
     tracemalloc.start()
-    scores, indices = top_k_cosine(np.ones((200, 8), np.float32), gallery, 3, block_rows=100)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    try:
+        scores, indices = top_k_cosine(queries, gallery, 3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     np.testing.assert_array_equal(indices, np.tile(np.arange(3), (200, 1)))
-    block = 100 * 100_000 * 4  # one score block
-    assert peak < 4 * block + gallery.nbytes, peak
+    per_worker = retrieval.DEFAULT_BLOCK_BYTES + 100 * max(2**18, len(gallery))
+    assert peak <= workers * per_worker + gallery.nbytes + 2**20, peak
+
+
+def test_large_gallery_is_split_into_chunks_and_merged_exactly(monkeypatch):
+    rng = np.random.default_rng(8)
+    queries, gallery = lattice(rng, 90, 16), lattice(rng, 5000, 16)
+    monkeypatch.setattr(retrieval, "DEFAULT_BLOCK_BYTES", 40 * 1500 * 4)  # 40 rows x 1500 columns
+    assert retrieval._plan(90, 5000, 10, 40)[1] == 1250  # four balanced chunks
+    scores, indices = top_k_cosine(queries, gallery, 10, block_rows=40)
+    ref_scores, ref_indices = brute_force(queries, gallery, 10)
+    np.testing.assert_array_equal(indices, ref_indices)
+    np.testing.assert_array_equal(scores, ref_scores)
+
+
+def test_sort_keys_order_like_descending_scores_then_ascending_index_and_decode_exactly():
+    rng = np.random.default_rng(9)
+    values = np.concatenate([rng.normal(size=500), [0.0, -0.0, 1.0, -1.0, 1e-40, -1e-40, 0.5, 0.5]]).astype(np.float32)
+    columns = rng.permutation(len(values))
+    keys = retrieval._sort_keys(values, columns)
+    reference = np.lexsort((columns, -values.astype(np.float64)))  # -0.0 == 0.0 here: they tie
+    np.testing.assert_array_equal(np.argsort(keys, kind="stable"), reference)
+    np.testing.assert_array_equal(retrieval._scores_of_keys(keys), values)  # -0.0 comes back as 0.0
+    np.testing.assert_array_equal(keys & 0xFFFFFFFF, columns)
+
+
+def test_search_respects_and_restores_the_blas_thread_setting():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    rng = np.random.default_rng(10)
+    queries, gallery = lattice(rng, 400, 16), lattice(rng, 2000, 16)
+    top_k_cosine(queries, gallery, 5)
+    assert blas_threads() == before
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert retrieval._workers(20_000) == 1  # OMP_NUM_THREADS=1 and the like still mean one core
+        top_k_cosine(queries, gallery, 5)
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before
 
 
 def test_zero_query_gets_score_zero_everywhere():
