@@ -14,8 +14,9 @@ weighted vote on the sphere among the ``k`` nearest (``method="weighted"``).
 
 The search is exact and pure numpy: one float32 matrix product (BLAS) per block of queries, then a
 vectorised selection. Torch is never imported unless ``backend="torch"`` is asked for, and then
-only replaces the matrix product: on the 2-core reference machine it was not faster than numpy's
-OpenBLAS (``benchmarks/bench_retrieval.py`` compares them), so numpy is the default.
+only replaces the matrix product. On the 2-core reference machine, in interleaved runs of
+``benchmarks/bench_retrieval.py``, torch's MKL ranged from as fast as numpy's OpenBLAS to ~10%
+faster end to end: below the 15% that would justify a torch default, so numpy is the default.
 
 Selecting the ``k`` best of each row without sorting it
 --------------------------------------------------------
@@ -246,7 +247,9 @@ class KnnLocator:
     :func:`vote_location`) and the ``(Q, k)`` cosine scores of its neighbours, best first.
     ``neighbours`` returns the scores and gallery indices themselves. Inputs are checked:
     shapes, finite values, non-zero embedding rows, coordinates in range (errors are
-    ``ValueError`` with a message that names the problem).
+    ``ValueError`` with a message that names the problem). ``temperature`` is the weighted vote's
+    softmax temperature; ``block_rows`` and ``backend`` are passed to the search
+    (:func:`top_k_cosine`).
 
     >>> paris, nairobi, tokyo = (48.86, 2.35), (-1.29, 36.82), (35.68, 139.65)
     >>> lat, lon = zip(paris, nairobi, tokyo)
