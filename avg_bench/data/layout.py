@@ -37,11 +37,22 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     raise AvgBenchError(f"unknown {what} {value!r}: expected one of {', '.join(allowed)}{hint}")
 
 
-def split_shards(split: str, *, config: str = "seen", root: str | Path | None = None, spec: BenchmarkSpec = AVG_V1) -> list[Path]:
-    """The parquet shards of one split, checked to exist; hidden splits refuse with advice."""
+def split_shards(
+    split: str,
+    *,
+    config: str = "seen",
+    root: str | Path | None = None,
+    spec: BenchmarkSpec = AVG_V1,
+    allow_hidden: bool = False,
+) -> list[Path]:
+    """The parquet shards of one split, checked to exist.
+
+    Scoring needs labels, so a hidden split refuses with advice unless ``allow_hidden`` (a predictor
+    reads the hidden split's media to write leaderboard predictions; its label columns are null).
+    """
     split = _choice(split, spec.splits, "split")
     config = _choice(config, spec.configs, "config")
-    if split in spec.hidden_splits:
+    if split in spec.hidden_splits and not allow_hidden:
         raise AvgBenchError(
             f"the {split!r} split's labels are hidden: submit {split} predictions to the AVG leaderboard, "
             "and score locally on --split val"

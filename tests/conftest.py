@@ -1,4 +1,8 @@
-"""A real AVG-Synth dataset, generated and built once per test session (~2-3 min on 2 cores)."""
+"""Session fixtures shared by the test packages.
+
+``synth_dataset``: a real AVG-Synth dataset, generated and built once per test session (~2-3 min on
+2 cores) the first time a test asks for it; the dataset tests and the baseline tests both read it.
+"""
 
 from __future__ import annotations
 

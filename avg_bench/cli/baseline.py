@@ -1,0 +1,97 @@
+"""``avg-bench baseline list|run``: the baselines of ``baselines/``, fitted, run and scored.
+
+The baselines package is imported inside the commands: ``avg-bench evaluate`` never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from avg_bench.cli import app
+from avg_bench.spec import AVG_V1
+
+_EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  avg-bench baseline list\n"
+    "  avg-bench baseline run knn-av --data avg-synth/ --split val --evaluate\n"
+    "  avg-bench baseline run knn-visual --data avg-synth/ -o visual_features=hf:google/siglip-base-patch16-224 -o k=20\n"
+    "  avg-bench baseline run train-prior --data avg-synth/ --split test --out test_predictions.jsonl\n"
+    "  avg-bench baseline run vlm-zero-shot --data avg-synth/ -o model=Qwen/Qwen2.5-VL-3B-Instruct -o device=cuda\n"
+)
+
+baseline_app = typer.Typer(
+    help="Run the reference baselines: fit on train, predict a split, write predictions.jsonl, score.",
+    epilog=_EPILOG,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("list", epilog=_EPILOG)
+def list_baselines(
+    json_out: bool = typer.Option(False, "--json", help="Print the baselines and their options as JSON."),
+) -> None:
+    """Show every baseline, what it looks at, and its options (-o KEY=VALUE)."""
+    from baselines.registry import BASELINES, option_specs
+
+    table = []
+    for entry in BASELINES.values():
+        options = {name: {"default": spec.default, "help": spec.help} for name, spec in option_specs(entry.load()).items()}
+        table.append({"name": entry.name, "summary": entry.summary, "modalities": list(entry.modalities),
+                      "extra": entry.extra, "options": options})
+    if json_out:
+        sys.stdout.write(json.dumps(table, indent=2, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title="AVG-Bench baselines", show_lines=True)
+    for column in ("name", "modalities", "what", "options (-o KEY=VALUE, default)"):
+        view.add_column(column)
+    for row in table:
+        options = "\n".join(f"{name}={option['default']!s}" for name, option in row["options"].items())
+        view.add_row(row["name"], ", ".join(row["modalities"]) or "none", row["summary"], options or "-")
+    Console().print(view)
+
+
+@baseline_app.command("run", epilog=_EPILOG)
+def run(
+    name: str = typer.Argument(..., help="Baseline name (see `avg-bench baseline list`).", show_default=False),
+    data: str = typer.Option(None, "--data", help="Dataset folder or Hub repository (owner/name[@revision]); default $AVG_BENCH_DATA or the cache."),
+    config: str = typer.Option("seen", "--config", "-c", help="Dataset configuration: seen or geo-holdout."),
+    split: str = typer.Option("val", "--split", "-s", help="Split to predict (val; test for the leaderboard)."),
+    train_split: str = typer.Option("train", "--train-split", help="Split to fit on."),
+    out: Path = typer.Option(None, "--out", help="predictions.jsonl to write (default predictions/NAME-CONFIG-SPLIT.jsonl)."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="Baseline option KEY=VALUE (repeat); see `baseline list`."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same predictions."),
+    evaluate: bool = typer.Option(False, "--evaluate", "-e", help="Score the predictions (needs a labelled split)."),
+    bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for CIs with --evaluate."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run record (and results) as JSON on stdout."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Predict only the first N clips (a quick check; scores them alone)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Fit a baseline on the training split, predict --split, write predictions.jsonl (and score it)."""
+    from baselines.registry import parse_options
+    from baselines.run import run_baseline
+
+    result = run_baseline(
+        name, data=data, config=config, split=split, train_split=train_split, out=out,
+        options=parse_options(option), seed=seed, evaluate=evaluate, bootstrap=bootstrap,
+        progress=not quiet and not json_out, limit=limit,
+    )
+    if json_out:
+        payload = {"predictions": str(result.predictions_path), "run": result.record}
+        if result.results is not None:
+            payload["results"] = json.loads(result.results.to_json())
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    typer.echo(f"predictions written to {result.predictions_path} ({result.record['clips']} clips)", err=True)
+    if result.results is not None:
+        from avg_bench.report import print_results
+
+        print_results(result.results)
