@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AVG-Bench quick start on a fresh Debian/Ubuntu machine:
-#   bash run.sh demo    # set everything up, then run the main job
+#   bash run.sh demo    # set everything up, then run the main job (avg-bench demo)
 #   bash run.sh test    # set everything up, then run the test suite
 # Set-up is idempotent: system packages are installed only when missing (apt-get, as root or
 # through sudo), the virtual environment (.venv, or $AVG_BENCH_VENV) is created once, and the
@@ -68,9 +68,8 @@ case "${1:-}" in
     shift
     ensure_system
     ensure_venv test
-    say "scoring the example predictions against the example labels (with a paired comparison)"
-    "$VENV/bin/avg-bench" evaluate examples/predictions.jsonl --labels examples/labels.jsonl \
-      --baseline examples/baseline_predictions.jsonl --json examples/results.json "$@"
+    say "the demo: AVG-Synth -> build -> baselines -> scores (offline, resumable, in ./avg-demo)"
+    "$VENV/bin/avg-bench" demo "$@"
     ;;
   test)
     shift

@@ -108,6 +108,9 @@ class VlmZeroShot(Predictor):
             import transformers
         except ImportError as exc:
             raise AvgBenchError("vlm-zero-shot needs transformers and torch: pip install 'avg-bench[encoders]'") from exc
+        from baselines.features.hf_encoders import check_model_name
+
+        check_model_name(self.model_name)
         dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
         try:
             self._model = transformers.AutoModelForImageTextToText.from_pretrained(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from avg_bench.data.schema import LocationRecord
 from avg_bench.data.synth import generate_synth, pick_locations
 
 N_LOCATIONS, VIDEOS, CLIPS_PER_VIDEO = 12, 5, 4  # 12 locations x 20 clips
+
+
+# No test may reach a model hub: a hub name fails at once instead of retrying for seconds.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @dataclass(frozen=True)

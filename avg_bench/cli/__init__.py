@@ -50,6 +50,7 @@ def _root(
 # Importing a command module registers its command; each keeps its heavy imports inside the command.
 from avg_bench.cli import baseline as _baseline  # noqa: E402,F401
 from avg_bench.cli import build as _build  # noqa: E402,F401
+from avg_bench.cli import demo as _demo  # noqa: E402,F401
 from avg_bench.cli import synth as _synth  # noqa: E402,F401
 from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401

@@ -5,7 +5,8 @@
   A clip's embedding is the mean over its keyframes (``T = 1``).
 * :class:`HfAudioEncoder`: CLAP (``get_audio_features``), AST (pooled output) or a Whisper encoder
   (mean of its hidden states), over windows of the soundtrack (``window_s`` long, every ``hop_s``),
-  so each clip gives ``T`` window embeddings: what the acoustic-atoms stage reads.
+  so each clip gives ``T`` window embeddings: what the acoustic-atoms stage reads. Whisper encodes
+  the whole clip once and pools its hidden states per window (it pads any input to 30 s).
 
 The weights are whatever ``from_pretrained(name, revision=...)`` finds: a hub name with a pinned
 revision for real runs, a local folder (``save_pretrained`` output) in tests and offline. The cache
@@ -25,6 +26,13 @@ from numpy.typing import NDArray
 from avg_bench.errors import AvgBenchError
 from baselines.features import FeatureExtractor
 from baselines.features.model_free import CLIP_SECONDS, SAMPLE_RATE, decode_audio
+
+
+def check_model_name(name: str) -> None:
+    """A name written as a path must be an existing folder (else from_pretrained would ask the hub)."""
+    looks_local = name.startswith(("/", "./", "../", "~")) or Path(name).suffix in (".safetensors", ".bin")
+    if looks_local and not Path(name).expanduser().is_dir():
+        raise AvgBenchError(f"cannot load encoder {name!r}: no such model folder")
 
 
 def weights_identity(name: str, revision: str | None) -> str:
@@ -51,6 +59,7 @@ class _HfEncoder(FeatureExtractor):
     def _load(self, processor_class: str) -> None:
         if self._model is not None:
             return
+        check_model_name(self.name)
         try:
             import transformers
         except ImportError as exc:
@@ -115,6 +124,8 @@ class HfAudioEncoder(_HfEncoder):
         import torch
 
         self._load("AutoFeatureExtractor")
+        if self._model.config.model_type == "whisper":
+            return self._whisper_windows([decode_audio(audio) for audio in media])
         windows = [self.windows(decode_audio(audio)) for audio in media]
         flat = [w for clip in windows for w in clip]
         outputs = []
@@ -124,20 +135,48 @@ class HfAudioEncoder(_HfEncoder):
         per_window = np.concatenate(outputs)
         return per_window.reshape(len(media), len(windows[0]), -1)
 
+    def _whisper_windows(self, waves: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+        """Whisper pads every input to 30 s: encode each whole clip once and pool its hidden states
+        (50 per second) over each window, instead of encoding each window padded to 30 s."""
+        import torch
+
+        frames_per_second = 50
+        starts = [int(round(s * frames_per_second)) for s in np.arange(0, CLIP_SECONDS - self.window_s + 1e-9, self.hop_s)]
+        size = int(round(self.window_s * frames_per_second))
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, len(waves), self.batch_size):
+                inputs = self._processor(waves[start : start + self.batch_size], sampling_rate=SAMPLE_RATE, return_tensors="pt")
+                hidden = self._model.get_encoder()(inputs["input_features"].to(self.device)).last_hidden_state
+                outputs.append(torch.stack([hidden[:, s : s + size].mean(dim=1) for s in starts], dim=1).float().cpu().numpy())
+        return np.concatenate(outputs)
+
     def _embed_windows(self, waves: list[NDArray[np.float32]]) -> NDArray[np.float32]:
         model_type = self._model.config.model_type
-        options: dict[str, Any] = {"sampling_rate": SAMPLE_RATE, "return_tensors": "pt"}
+        rate = getattr(self._processor, "sampling_rate", SAMPLE_RATE)
+        waves = [resample(wave, SAMPLE_RATE, rate) for wave in waves]
+        options: dict[str, Any] = {"sampling_rate": rate, "return_tensors": "pt"}
         if model_type == "clap":
             options["truncation"] = "rand_trunc"  # the default "fusion" makes 4 channels a non-fusion model rejects
         inputs = {k: v.to(self.device) for k, v in self._processor(waves, **options).items()}
         if hasattr(self._model, "get_audio_features"):
             out = _pooled(self._model.get_audio_features(**inputs))
-        elif model_type == "whisper":
-            out = self._model.get_encoder()(inputs["input_features"]).last_hidden_state.mean(dim=1)
         else:
             result = self._model(**inputs)
             out = result.pooler_output if getattr(result, "pooler_output", None) is not None else result.last_hidden_state.mean(dim=1)
         return out.float().cpu().numpy()
+
+
+def resample(wave: NDArray[np.float32], source: int, target: int) -> NDArray[np.float32]:
+    """Polyphase resampling (CLAP wants 48 kHz; AVG stores 16 kHz)."""
+    if source == target:
+        return wave
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    common = gcd(source, target)
+    return resample_poly(wave, target // common, source // common).astype(np.float32)
 
 
 def image_features(model: Any, pixel_values: Any) -> Any:

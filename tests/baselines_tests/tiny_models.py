@@ -65,13 +65,13 @@ def make_tiny_clap(folder: Path, *, seed: int = 0) -> Path:
     config = ClapConfig(
         text_config={"vocab_size": 99, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
                      "num_attention_heads": 2, "max_position_embeddings": 40},
-        audio_config={"spec_size": 64, "patch_size": 4, "patch_stride": [4, 4], "num_mel_bins": 64,
-                      "hidden_size": 32, "patch_embeds_hidden_size": 8, "depths": [1, 1],
+        audio_config={"spec_size": 64, "patch_size": 4, "patch_stride": [4, 4], "num_mel_bins": 16,
+                      "hidden_size": 16, "patch_embeds_hidden_size": 8, "depths": [1, 1],
                       "num_attention_heads": [2, 2], "window_size": 4, "enable_fusion": False},
         projection_dim=12,
     )
     ClapModel(config).save_pretrained(folder)
-    ClapFeatureExtractor(feature_size=64, sampling_rate=48_000, max_length_s=2).save_pretrained(folder)
+    ClapFeatureExtractor(feature_size=16, sampling_rate=48_000, max_length_s=2).save_pretrained(folder)
     return folder
 
 
@@ -145,7 +145,7 @@ def make_tiny_qwen_vl(folder: Path, *, answer: str = TINY_ANSWER, prompt: str = 
         target = tokenizer(answer + "<|im_end|>", return_tensors="pt")["input_ids"]
         input_ids = torch.cat([inputs["input_ids"], target], dim=1)
         labels = torch.cat([torch.full_like(inputs["input_ids"], -100), target], dim=1)
-        optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+        optimiser = torch.optim.Adam(model.parameters(), lr=5e-3)
         model.train()
         for _ in range(steps):
             loss = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), labels=labels,

@@ -1,0 +1,89 @@
+"""The baselines' results as one Markdown table, written into ``baselines/README.md`` by a script.
+
+``python -m baselines.summary DEMO_DIR --readme baselines/README.md`` reads the results JSON files
+``avg-bench demo`` wrote (``DEMO_DIR/results/<baseline>.json``) and replaces the text between the
+``<!-- baseline-table -->`` markers, so the table is never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from avg_bench.results import Results
+
+START, END = "<!-- baseline-table:start -->", "<!-- baseline-table:end -->"
+COLUMNS = (("acc@1km", "1 km"), ("acc@25km", "25 km"), ("acc@200km", "200 km"), ("acc@750km", "750 km"),
+           ("acc@2500km", "2500 km"), ("sem_country", "country"))
+
+
+def _ci(estimate) -> str:
+    value = f"{100 * estimate.value:.1f}"
+    if estimate.ci_low is None or estimate.ci_high is None:
+        return value
+    return f"{value} [{100 * estimate.ci_low:.1f}, {100 * estimate.ci_high:.1f}]"
+
+
+def markdown_table(results: dict[str, Results], notes: dict[str, str] | None = None) -> str:
+    """One row per baseline: accuracies (%) with 95% CIs, GeoScore, median km; ``notes`` for rows not run."""
+    header = ["baseline", *(label for _, label in COLUMNS), "GeoScore", "median km"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, result in results.items():
+        metrics = result.metrics
+        cells = [f"`{name}`", *(_ci(metrics[key]) for key, _ in COLUMNS),
+                 f"{metrics['geoscore'].value:.0f}", f"{metrics['median_km'].value:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    for name in notes or {}:
+        lines.append(f"| `{name}` | " + " | ".join(["–"] * (len(header) - 1)) + " |")
+    footnotes = [f"`{name}`: {note}" for name, note in (notes or {}).items()]
+    return "\n".join(lines) + "".join(f"\n\n{footnote}" for footnote in footnotes)
+
+
+def rich_table(results: dict[str, Results]):
+    """The same table for a terminal."""
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold")
+    for header in ("baseline", *(label.replace(" ", "") for _, label in COLUMNS), "score", "med.km"):
+        table.add_column(header, justify="left" if header == "baseline" else "right", no_wrap=True)
+    for name, result in results.items():
+        metrics = result.metrics
+        table.add_row(name, *(f"{100 * metrics[key].value:.1f}" for key, _ in COLUMNS),
+                      f"{metrics['geoscore'].value:.0f}", f"{metrics['median_km'].value:.0f}")
+    return table
+
+
+def load_results(folder: Path) -> dict[str, Results]:
+    """Results files by baseline name, in the registry's order."""
+    from baselines.registry import BASELINES
+
+    order = {name: i for i, name in enumerate(BASELINES)}
+    paths = sorted(folder.glob("*.json"), key=lambda path: (order.get(path.stem, len(order)), path.stem))
+    return {path.stem: Results.from_json(path) for path in paths}
+
+
+def update_readme(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{readme}: no {START} ... {END} markers to replace")
+    readme.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("demo_dir", type=Path, help="the folder `avg-bench demo` wrote")
+    parser.add_argument("--readme", type=Path, help="README to update between the table markers")
+    args = parser.parse_args(argv)
+    info = json.loads((args.demo_dir / "demo.json").read_text())
+    table = markdown_table(load_results(args.demo_dir / "results"), info.get("not_run"))
+    table = f"{info['caption']}\n\n{table}"
+    if args.readme:
+        update_readme(args.readme, table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
