@@ -111,7 +111,7 @@ def mel_filterbank(n_fft: int, bands: int, rate: int = SAMPLE_RATE) -> NDArray[n
     """``(bands, n_fft // 2 + 1)`` triangular filters evenly spaced on the HTK mel scale, 0 to rate/2.
 
     >>> bank = mel_filterbank(400, 64)
-    >>> bank.shape, bool(bank.min() >= 0), bool((bank.max(axis=1) > 0.5).all())
+    >>> bank.shape, bool(bank.min() >= 0), bool((bank.max(axis=1) > 0.4).all())  # no empty band
     ((64, 201), True, True)
     """
     def mel(hz):
