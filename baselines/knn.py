@@ -20,15 +20,20 @@ from baselines.features import clip_embeddings, extract, make_extractor
 from baselines.predictor import Predictions, Predictor
 from baselines.retrieval import KnnLocator, l2_normalise
 
-_KNN_OPTIONS = {
-    "k": "neighbours that vote (method=weighted)",
-    "method": "best: the nearest training clip's location; weighted: softmax-weighted geodesic vote of k",
-    "temperature": "softmax temperature of the weighted vote",
-    "standardise": "z-score each dimension with training statistics before the cosine",
+FEATURE_OPTIONS = {
+    "standardise": "z-score each dimension with training statistics before joining modalities",
     "device": "where Hugging Face encoders run (cpu, cuda)",
     "batch_size": "clips per encoder batch",
     "cache": "reuse features cached on disk",
 }
+_KNN_OPTIONS = {
+    "k": "neighbours that vote (method=weighted)",
+    "method": "best: the nearest training clip's location; weighted: softmax-weighted geodesic vote of k",
+    "temperature": "softmax temperature of the weighted vote",
+    **FEATURE_OPTIONS,
+}
+AUDIO_FEATURES_HELP = "logmel, or hf:NAME (CLAP, AST, Whisper)"
+VISUAL_FEATURES_HELP = "colour, or hf:NAME (SigLIP, CLIP, DINOv2)"
 
 
 class _Standardiser:
@@ -42,18 +47,19 @@ class _Standardiser:
         return ((x - self.mean) / self.scale).astype(np.float32)
 
 
-class _KnnPredictor(Predictor):
-    """Shared machinery: embed per modality, standardise, join, search."""
+class EmbeddingPredictor(Predictor):
+    """Shared by every predictor over clip embeddings: embed per modality, standardise, join.
+
+    Subclasses say which features per modality (:meth:`feature_specs`) and their weights.
+    """
 
     OPTIONS: ClassVar[dict[str, str]]
 
-    def __init__(self, *, seed: int = 0, k: int = 10, method: Literal["best", "weighted"] = "weighted",
-                 temperature: float = 0.05, standardise: bool = True, device: str = "cpu",
-                 batch_size: int = 16, cache: bool = True, progress: bool = True) -> None:
+    def __init__(self, *, seed: int = 0, standardise: bool = True, device: str = "cpu", batch_size: int = 16,
+                 cache: bool = True, progress: bool = True) -> None:
         super().__init__(seed=seed)
-        self.k, self.method, self.standardise = k, method, standardise
+        self.standardise = standardise
         self.device, self.batch_size, self.cache, self.progress = device, batch_size, cache, progress
-        self.locator = KnnLocator(temperature=temperature)
         self._standardisers: dict[str, _Standardiser] = {}
 
     def feature_specs(self) -> dict[str, str]:
@@ -63,17 +69,36 @@ class _KnnPredictor(Predictor):
     def weights(self) -> dict[str, float]:
         return {modality: 1.0 for modality in self.feature_specs()}
 
+    def windows(self, split: ClipSplit, modality: str) -> NDArray[np.float32]:
+        """``(N, T, D)`` window features of one modality (cached on disk)."""
+        extractor = make_extractor(self.feature_specs()[modality], modality, device=self.device, batch_size=self.batch_size)
+        return extract(split, extractor, cache=self.cache, progress=self.progress)
+
     def embeddings(self, split: ClipSplit, *, fitting: bool) -> NDArray[np.float32]:
+        """One row per clip: each modality's clip embedding standardised (with training statistics),
+        unit-normalised and scaled by the square root of its weight, then concatenated."""
         parts = []
-        for modality, spec in self.feature_specs().items():
-            extractor = make_extractor(spec, modality, device=self.device, batch_size=self.batch_size)
-            x = clip_embeddings(extract(split, extractor, cache=self.cache, progress=self.progress))
+        for modality in self.feature_specs():
+            x = clip_embeddings(self.windows(split, modality))
             if self.standardise:
                 if fitting:
                     self._standardisers[modality] = _Standardiser().fit(x)
                 x = self._standardisers[modality](x)
             parts.append(l2_normalise(x) * np.float32(np.sqrt(self.weights()[modality])))
         return np.concatenate(parts, axis=1)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "features": self.feature_specs(), "standardise": self.standardise}
+
+
+class _KnnPredictor(EmbeddingPredictor):
+    """Nearest training clips in the joint embedding space."""
+
+    def __init__(self, *, k: int = 10, method: Literal["best", "weighted"] = "weighted", temperature: float = 0.05,
+                 **options) -> None:
+        super().__init__(**options)
+        self.k, self.method = k, method
+        self.locator = KnnLocator(temperature=temperature)
 
     def fit(self, train: ClipSplit) -> _KnnPredictor:
         lat, lon = train.require_labels(self.name)
@@ -88,8 +113,7 @@ class _KnnPredictor(Predictor):
         return Predictions(split.clip_ids, lat, lon)
 
     def describe(self) -> dict:
-        return {**super().describe(), "features": self.feature_specs(), "k": self.k, "method": self.method,
-                "temperature": self.locator.temperature, "standardise": self.standardise}
+        return {**super().describe(), "k": self.k, "method": self.method, "temperature": self.locator.temperature}
 
 
 class KnnAudio(_KnnPredictor):
@@ -97,7 +121,7 @@ class KnnAudio(_KnnPredictor):
 
     name: ClassVar[str] = "knn-audio"
     modalities: ClassVar[tuple[str, ...]] = ("audio",)
-    OPTIONS: ClassVar[dict[str, str]] = {"audio_features": "logmel, or hf:NAME (CLAP, AST, Whisper)", **_KNN_OPTIONS}
+    OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, **_KNN_OPTIONS}
 
     def __init__(self, *, audio_features: str = "logmel", **options) -> None:
         super().__init__(**options)
@@ -112,7 +136,7 @@ class KnnVisual(_KnnPredictor):
 
     name: ClassVar[str] = "knn-visual"
     modalities: ClassVar[tuple[str, ...]] = ("video",)
-    OPTIONS: ClassVar[dict[str, str]] = {"visual_features": "colour, or hf:NAME (SigLIP, CLIP, DINOv2)", **_KNN_OPTIONS}
+    OPTIONS: ClassVar[dict[str, str]] = {"visual_features": VISUAL_FEATURES_HELP, **_KNN_OPTIONS}
 
     def __init__(self, *, visual_features: str = "colour", **options) -> None:
         super().__init__(**options)
@@ -128,8 +152,8 @@ class KnnAudioVisual(_KnnPredictor):
     name: ClassVar[str] = "knn-av"
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     OPTIONS: ClassVar[dict[str, str]] = {
-        "audio_features": KnnAudio.OPTIONS["audio_features"],
-        "visual_features": KnnVisual.OPTIONS["visual_features"],
+        "audio_features": AUDIO_FEATURES_HELP,
+        "visual_features": VISUAL_FEATURES_HELP,
         "audio_weight": "share of the audio cosine in the joint similarity, in [0, 1]",
         **_KNN_OPTIONS,
     }

@@ -41,6 +41,10 @@ BASELINES: dict[str, BaselineEntry] = {
         BaselineEntry("knn-audio", "baselines.knn:KnnAudio", "nearest training clips by soundtrack (log-mel statistics or an HF audio encoder)", ("audio",), "baselines"),
         BaselineEntry("knn-visual", "baselines.knn:KnnVisual", "nearest training clips by keyframes (colour statistics or an HF image encoder)", ("video",), "baselines"),
         BaselineEntry("knn-av", "baselines.knn:KnnAudioVisual", "nearest training clips by sound and picture together", ("audio", "video"), "baselines"),
+        BaselineEntry("flow-audio", "baselines.flow_baselines:FlowAudio", "the stage-3 flow head on S² over soundtrack embeddings", ("audio",), "reference"),
+        BaselineEntry("flow-visual", "baselines.flow_baselines:FlowVisual", "the stage-3 flow head on S² over keyframe embeddings", ("video",), "reference"),
+        BaselineEntry("flow-av", "baselines.flow_baselines:FlowAudioVisual", "the stage-3 flow head on S² over sound and picture", ("audio", "video"), "reference"),
+        BaselineEntry("audio-atoms", "baselines.flow_baselines:AudioAtomsBaseline", "acoustic atoms (MAR-SAE) + flow head: the audio-only reference", ("audio",), "reference"),
         BaselineEntry("vlm-zero-shot", "baselines.vlm:VlmZeroShot", "a Hugging Face VLM shown the keyframes, asked for the Chain of Region and coordinates", ("video",), "encoders"),
     )
 }

@@ -1,0 +1,197 @@
+"""Baselines built on the reference model's stages (``baselines/reference/``):
+
+* ``flow-audio``, ``flow-visual``, ``flow-av``: the stage-3 head (Riemannian flow matching on S²)
+  conditioned on the same clip embeddings the retrieval baselines use. The point prediction is the
+  vMF-kernel mode (or the highest-likelihood point) of ``n_samples`` flow samples, and the samples
+  are written to the predictions file.
+* ``audio-atoms``: the audio-only reference (stages 1 + 3): a mixture-autoregressive sparse
+  autoencoder over the soundtrack's window embeddings, its atoms named from the training clips'
+  labels (continent, country, city), each clip's pooled atom code conditioning the flow head. The
+  clip's atom summary (top named atoms and weights) is written as ``reasoning``.
+
+torch is imported only when one of these is fitted (extra ``reference``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from baselines.dataset import ClipSplit
+from baselines.knn import AUDIO_FEATURES_HELP, FEATURE_OPTIONS, VISUAL_FEATURES_HELP, EmbeddingPredictor
+from baselines.predictor import Predictions
+
+_SAMPLING_OPTIONS = {
+    "n_samples": "flow samples per clip (written as `samples`)",
+    "sample_steps": "Euler steps per sample",
+    "guidance": "classifier-free guidance weight (0: none)",
+    "select": "vmf: the samples' kernel-density mode; likelihood: the sample of highest model likelihood",
+}
+_FLOW_OPTIONS = {
+    "train_steps": "flow-matching training steps",
+    "hidden": "width of the velocity network",
+    "depth": "residual blocks of the velocity network",
+    **_SAMPLING_OPTIONS,
+    **FEATURE_OPTIONS,
+}
+
+
+class _FlowHead(EmbeddingPredictor):
+    """A conditional flow on S² over the joint clip embedding."""
+
+    def __init__(self, *, train_steps: int = 2000, hidden: int = 128, depth: int = 3, n_samples: int = 32,
+                 sample_steps: int = 64, guidance: float = 0.0, select: Literal["vmf", "likelihood"] = "vmf",
+                 **options) -> None:
+        super().__init__(**options)
+        if min(train_steps, hidden, depth, n_samples, sample_steps) < 1:
+            raise ValueError("train_steps, hidden, depth, n_samples and sample_steps must be >= 1")
+        self.train_steps, self.hidden, self.depth = train_steps, hidden, depth
+        self.n_samples, self.sample_steps, self.guidance, self.select = n_samples, sample_steps, guidance, select
+        self.locator = None
+
+    def fit(self, train: ClipSplit) -> _FlowHead:
+        from baselines.reference.precision.locator import FlowConfig, FlowLocator
+
+        lat, lon = train.require_labels(self.name)
+        config = FlowConfig(hidden=self.hidden, depth=self.depth, train_steps=self.train_steps)
+        self.locator = FlowLocator(config).fit(self.embeddings(train, fitting=True), lat, lon, seed=self.seed,
+                                               progress=self.progress)
+        return self
+
+    def predict(self, split: ClipSplit) -> Predictions:
+        if self.locator is None:
+            raise RuntimeError(f"{self.name} is not fitted: call fit(train) first")
+        lat, lon, samples = self.locator.predict(
+            self.embeddings(split, fitting=False), n_samples=self.n_samples, steps=self.sample_steps,
+            guidance=self.guidance, select=self.select, seed=self.seed,
+        )
+        return Predictions(split.clip_ids, lat, lon, samples=samples)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "train_steps": self.train_steps, "hidden": self.hidden, "depth": self.depth,
+                "n_samples": self.n_samples, "sample_steps": self.sample_steps, "guidance": self.guidance,
+                "select": self.select}
+
+
+class FlowAudio(_FlowHead):
+    """The flow head on soundtrack embeddings."""
+
+    name: ClassVar[str] = "flow-audio"
+    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, **_FLOW_OPTIONS}
+
+    def __init__(self, *, audio_features: str = "logmel", **options) -> None:
+        super().__init__(**options)
+        self.audio_features = audio_features
+
+    def feature_specs(self) -> dict[str, str]:
+        return {"audio": self.audio_features}
+
+
+class FlowVisual(_FlowHead):
+    """The flow head on keyframe embeddings."""
+
+    name: ClassVar[str] = "flow-visual"
+    modalities: ClassVar[tuple[str, ...]] = ("video",)
+    OPTIONS: ClassVar[dict[str, str]] = {"visual_features": VISUAL_FEATURES_HELP, **_FLOW_OPTIONS}
+
+    def __init__(self, *, visual_features: str = "colour", **options) -> None:
+        super().__init__(**options)
+        self.visual_features = visual_features
+
+    def feature_specs(self) -> dict[str, str]:
+        return {"video": self.visual_features}
+
+
+class FlowAudioVisual(_FlowHead):
+    """The flow head on sound and picture together (equal weights)."""
+
+    name: ClassVar[str] = "flow-av"
+    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, "visual_features": VISUAL_FEATURES_HELP,
+                                         **_FLOW_OPTIONS}
+
+    def __init__(self, *, audio_features: str = "logmel", visual_features: str = "colour", **options) -> None:
+        super().__init__(**options)
+        self.audio_features, self.visual_features = audio_features, visual_features
+
+    def feature_specs(self) -> dict[str, str]:
+        return {"audio": self.audio_features, "video": self.visual_features}
+
+
+class AudioAtomsBaseline(EmbeddingPredictor):
+    """Acoustic atoms (MAR-SAE) pooled per clip, then the flow head: the audio-only reference."""
+
+    name: ClassVar[str] = "audio-atoms"
+    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "audio_features": "window features: logmel (10 x 1 s), or hf:NAME (CLAP, AST, Whisper: 2 s windows)",
+        "n_atoms": "dictionary size (decoder rows = acoustic atoms)",
+        "k": "non-zero novel codes per window (TopK)",
+        "n_experts": "expert encoders of the mixture (1 with predictor=false: the plain TopK SAE ablation)",
+        "predictor": "causal predictor over past codes (the autoregressive part)",
+        "sae_steps": "sparse-autoencoder training steps",
+        "flow_steps": "flow-matching training steps",
+        "top_atoms": "atoms per clip in the summary written as `reasoning` (0: none)",
+        **_SAMPLING_OPTIONS,
+        **FEATURE_OPTIONS,
+    }
+
+    def __init__(self, *, audio_features: str = "logmel", n_atoms: int = 512, k: int = 16, n_experts: int = 4,
+                 predictor: bool = True, sae_steps: int = 2000, flow_steps: int = 2000, top_atoms: int = 5,
+                 n_samples: int = 32, sample_steps: int = 64, guidance: float = 0.0,
+                 select: Literal["vmf", "likelihood"] = "vmf", **options) -> None:
+        super().__init__(**options)
+        if min(n_atoms, k, n_experts, sae_steps, flow_steps, n_samples, sample_steps) < 1 or k > n_atoms:
+            raise ValueError("n_atoms, k, n_experts, sae_steps, flow_steps, n_samples and sample_steps must be >= 1, "
+                             "and k <= n_atoms")
+        self.audio_features = audio_features
+        self.n_atoms, self.k, self.n_experts, self.predictor = n_atoms, k, n_experts, predictor
+        self.sae_steps, self.flow_steps, self.top_atoms = sae_steps, flow_steps, top_atoms
+        self.n_samples, self.sample_steps, self.guidance, self.select = n_samples, sample_steps, guidance, select
+        self.model = None
+
+    def feature_specs(self) -> dict[str, str]:
+        return {"audio": self.audio_features}
+
+    def _clip_windows(self, split: ClipSplit) -> list[np.ndarray]:
+        return list(self.windows(split, "audio"))
+
+    def fit(self, train: ClipSplit) -> AudioAtomsBaseline:
+        from baselines.reference.audio_atoms import AudioAtomsLocator
+        from baselines.reference.perception.sae import SAEConfig
+        from baselines.reference.precision.locator import FlowConfig
+
+        lat, lon = train.require_labels(self.name)
+        sae = SAEConfig(n_atoms=self.n_atoms, k=self.k, n_experts=self.n_experts, predictor=self.predictor,
+                        train_steps=self.sae_steps)
+        self.model = AudioAtomsLocator(sae=sae, flow=FlowConfig(train_steps=self.flow_steps))
+        self.model.fit(self._clip_windows(train), lat, lon, labels=_naming_labels(train), seed=self.seed,
+                       progress=self.progress)
+        return self
+
+    def predict(self, split: ClipSplit) -> Predictions:
+        if self.model is None:
+            raise RuntimeError("audio-atoms is not fitted: call fit(train) first")
+        windows = self._clip_windows(split)
+        lat, lon, samples = self.model.predict(windows, n_samples=self.n_samples, steps=self.sample_steps,
+                                               guidance=self.guidance, select=self.select, seed=self.seed)
+        reasoning = None
+        if self.top_atoms:
+            reasoning = [summary.to_text() for summary in self.model.summaries(windows, top=self.top_atoms)]
+        return Predictions(split.clip_ids, lat, lon, samples=samples, reasoning=reasoning)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "n_atoms": self.n_atoms, "k": self.k, "n_experts": self.n_experts,
+                "predictor": self.predictor, "sae_steps": self.sae_steps, "flow_steps": self.flow_steps,
+                "n_samples": self.n_samples, "sample_steps": self.sample_steps, "select": self.select}
+
+
+def _naming_labels(split: ClipSplit) -> list[list[str]] | None:
+    """Per training clip, the labels atoms are named after: continent, country and city."""
+    columns = [split.labels.get(key) for key in ("continent", "country", "city")]
+    if not any(columns):
+        return None
+    return [[f"{key}:{value}" for key, value in zip(("continent", "country", "city"), row) if value]
+            for row in zip(*(column or [None] * len(split) for column in columns))]
