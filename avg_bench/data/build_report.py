@@ -125,5 +125,5 @@ def render_report(report: dict) -> str:
     sizes, speed = report["sizes"], report["throughput"]
     lines.append(f"downloaded {sizes['download_bytes'] / 2**20:.1f} MiB, canonical media {sizes['output_bytes'] / 2**20:.1f} MiB")
     if speed.get("clips_attempted_per_minute") is not None:
-        lines.append(f"throughput: {speed["clips_attempted_per_minute"]:.1f} clips attempted/min over {speed['seconds']:.1f} s")
+        lines.append(f"throughput: {speed['clips_attempted_per_minute']:.1f} clips attempted/min over {speed['seconds']:.1f} s")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -238,7 +239,7 @@ def _check_covers(path: Path, start_s: float, end_s: float, section_start: float
     try:
         info = probe(path)
     except MediaError as exc:
-        broken = classify_message(stderr, default="") == "network"
+        broken = _transfer_broke(stderr)
         raise ClipFailure("network" if broken else "validation_failed", f"the downloaded section {exc.problem}") from None
     if not info.has_video:
         raise ClipFailure("validation_failed", f"the downloaded section of {path.name} has no video stream")
@@ -246,12 +247,17 @@ def _check_covers(path: Path, start_s: float, end_s: float, section_start: float
     wanted_end = min(end_s, float(source_duration)) if source_duration else end_s
     needed = wanted_end - section_start
     if info.duration_s + COVER_TOLERANCE_S < needed:
-        broken = classify_message(stderr, default="") == "network"
+        broken = _transfer_broke(stderr)
         raise ClipFailure(
             "network" if broken else "validation_failed",
             f"the downloaded section lasts {info.duration_s:.2f} s but the cut needs {needed:.2f} s "
-            f"({'the transfer broke off' if broken else 'the file is truncated'})",
+            f"({'the transfer broke off' if broken else 'the file is truncated'}); yt-dlp/ffmpeg said:\n{tail(stderr, 4)}",
         )
+
+
+def _transfer_broke(stderr: str) -> bool:
+    """ffmpeg's HTTP layer saw the connection close before the promised Content-Length (a cut, not a short file)."""
+    return bool(re.search(r"Stream ends prematurely|Connection reset|Broken pipe|timed out", stderr, flags=re.IGNORECASE))
 
 
 def _folder_bytes(folder: Path) -> int:
