@@ -56,6 +56,7 @@ from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401
 from avg_bench.cli import download as _download  # noqa: E402,F401  (download, publish)
 from avg_bench.cli import doctor as _doctor  # noqa: E402,F401
+from avg_bench.cli import curate as _curate  # noqa: E402,F401
 
 
 def main() -> None:
