@@ -217,7 +217,9 @@ def download_section(info_file: Path, start_s: float, end_s: float, folder: Path
     returncode, killed = _run_watched(command, folder, log, options)
     stderr = tail(log.read_text(errors="replace"), 20) if log.is_file() else ""
     if killed:
-        raise ClipFailure("network", f"the download {killed}; last output:\n{stderr}")
+        # A child that already failed but was slow to exit (a loaded machine) keeps its own class.
+        said = classify_message(stderr, default="network") if "ERROR:" in stderr else "network"
+        raise ClipFailure(said, f"the download {killed}; last output:\n{stderr}")
     if returncode != 0:
         return _raise(ClipFailure(classify_message(stderr), f"yt-dlp failed (exit code {returncode}):\n{stderr}"))
     files = [p for p in folder.glob(f"{SECTION_NAME}.*") if not p.name.endswith((".part", ".ytdl", ".log"))]
@@ -272,10 +274,13 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOptions) -> tuple[int | None, str | None]:
-    """Run ``command``, killing its whole process group on a stall or a timeout; (returncode, why killed)."""
+    """Run ``command``, killing it and its children on a stall or a timeout; (returncode, why killed).
+
+    The child stays in our process group, so Ctrl-C or a scheduler killing the build's group ends
+    the download too; the watchdog ends the child and its descendants (ffmpeg) itself.
+    """
     with open(log, "wb") as sink:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
         began = last_growth = time.monotonic()
         size = 0
         try:
@@ -294,16 +299,35 @@ def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOpti
                     why = f"timed out after {options.timeout_s:g} s"
                 else:
                     continue
-                _kill_group(child)
+                _kill_tree(child)
                 return None, why
         except BaseException:
-            _kill_group(child)
+            _kill_tree(child)
             raise
 
 
-def _kill_group(child: subprocess.Popen) -> None:
+def _descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively (Linux /proc; empty elsewhere)."""
+    found = []
     try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children = [int(c) for c in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _kill_tree(child: subprocess.Popen) -> None:
+    for pid in [*_descendants(child.pid), child.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     child.wait()

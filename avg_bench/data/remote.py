@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -126,6 +127,7 @@ def run_clips(
     work = out_dir / WORK_DIR
     clips_dir = work / "clips"
     mine = [r for r in records if options.shard is None or shard_of(r, options.shard[1]) == options.shard[0]]
+    shutil.rmtree(work / "downloads", ignore_errors=True)  # sections left by a killed run
     with Ledger(work / LEDGER_NAME) as ledger:
         ledger.add((r.clip_id, r.source_key) for r in mine)
         ledger.reconcile(clips_dir)
@@ -148,6 +150,8 @@ class _Worker:
         self.process, self.fmt, self.options = process, fmt, options
         self.limiter = RateLimiter(options.requests_per_minute)
         self.breaker = CircuitBreaker()
+        #: Set on Ctrl-C: clips failing from then on were interrupted, not broken, and stay pending.
+        self.stopping = threading.Event()
         self.failures: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -155,7 +159,7 @@ class _Worker:
         """Build one clip with in-run retries; returns "ok", "skipped" (breaker open) or the error class."""
         attempt = 0
         while True:
-            if self.breaker.is_open:
+            if self.breaker.is_open or self.stopping.is_set():
                 return "skipped"
             attempt += 1
             self.ledger.start(record.clip_id)
@@ -163,6 +167,8 @@ class _Worker:
                 self._build(record)
                 return "ok"
             except ClipFailure as failure:
+                if self.stopping.is_set():
+                    return "interrupted"
                 error_class = failure.error_class
                 last = failure.permanent or error_class == "bot_check" or attempt > self.options.retries
                 if error_class == "bot_check":
@@ -186,7 +192,8 @@ class _Worker:
         url = remote_url(record)
         fetch_s = download_bytes = None
         began = time.monotonic()
-        downloads = self.work / "downloads" / record.clip_id
+        # A fresh folder per attempt: a download left running by a killed earlier run never shares it.
+        downloads = self.work / "downloads" / f"{record.clip_id}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}"
         try:
             if url is not None:
                 info = source_info(url, record.source_key, self.work / "sources", self.options.fetch, self.limiter)
@@ -229,12 +236,18 @@ def _run_pool(worker: _Worker, todo: list[ManifestRecord], workers: int, progres
                TextColumn("{task.fields[failures]}"))
     with Progress(*columns, disable=not progress or not todo, transient=True) as bar:
         task = bar.add_task("clips", total=len(todo), failures="")
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        try:
             futures = [pool.submit(worker, record) for record in todo]
             for future in as_completed(futures):
                 future.result()
                 failed = ", ".join(f"{c} {n}" for c, n in sorted(worker.failures.items()))
                 bar.update(task, advance=1, failures=f"failed: {failed}" if failed else "")
+        except BaseException:
+            worker.stopping.set()  # Ctrl-C: no new clip starts, clips in flight stay pending
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 def merge_parts(parts: Sequence[Path], out_dir: Path) -> int:
