@@ -52,8 +52,7 @@ def build(
 ) -> None:
     """Build a dataset from a manifest of local or remote sources.
 
-    Canonical media, splits for both protocols, parquet shards with media embedded, checksums,
-    hidden test labels and the dataset card; for remote sources also a per-clip ledger and a report.
+    Canonical media, splits for both protocols, parquet shards with media embedded, checksums, hidden test labels and the dataset card; for remote sources also a per-clip ledger and a report.
     """
     from avg_bench.errors import AvgBenchError
 

@@ -153,6 +153,8 @@ class _Worker:
         #: Set on Ctrl-C: clips failing from then on were interrupted, not broken, and stay pending.
         self.stopping = threading.Event()
         self.failures: dict[str, int] = {}
+        #: Sources whose extraction failed permanently: their other clips fail without a request.
+        self.gone: dict[str, ClipFailure] = {}
         self._lock = threading.Lock()
 
     def __call__(self, record: ManifestRecord) -> str:
@@ -196,7 +198,15 @@ class _Worker:
         downloads = self.work / "downloads" / f"{record.clip_id}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}"
         try:
             if url is not None:
-                info = source_info(url, record.source_key, self.work / "sources", self.options.fetch, self.limiter)
+                if record.source_key in self.gone:
+                    known = self.gone[record.source_key]
+                    raise ClipFailure(known.error_class, f"{known} (same source as an earlier clip)")
+                try:
+                    info = source_info(url, record.source_key, self.work / "sources", self.options.fetch, self.limiter)
+                except ClipFailure as failure:
+                    if failure.permanent:
+                        self.gone[record.source_key] = failure
+                    raise
                 section = download_section(info, record.start_s, record.end_s, downloads, self.options.fetch, self.limiter)
                 fetch_s, download_bytes = time.monotonic() - began, section.size
                 source, start, end = section.path, record.start_s - section.start_s, record.end_s - section.start_s

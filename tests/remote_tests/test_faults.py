@@ -105,15 +105,20 @@ def test_each_fault_lands_in_its_class_and_a_retry_completes(synth_sources, clea
 
 
 def test_in_run_retry_recovers_from_a_passing_429(synth_sources, clean_host, tmp_path):
+    """The clip stage alone (no shards): one clip whose host says 429 once, then serves it."""
+    from avg_bench.data.canonical import CANONICAL
+    from avg_bench.data.media import process_clip
+    from avg_bench.data.remote import run_clips
+
     record = synth_sources.records[0]
-    manifest = tmp_path / "one.jsonl"
-    write_manifest([dataclasses.replace(synth_sources.records[i], source_uri=clean_host.url(synth_sources.records[i].source_uri))
-                    for i in range(9)], manifest)
+    remote = dataclasses.replace(record, source_uri=clean_host.url(record.source_uri))
     clean_host.fault(record.source_uri, Fault("429", times=1, retry_after=1))
-    options = RunOptions(workers=2, requests_per_minute=0, retries=2, backoff_base_s=0.05,
-                         fetch=FetchOptions(stall_s=5, timeout_s=60), shard=None)
-    result = build_dataset(manifest, tmp_path / "out", name="AVG-Synth", progress=False, run_options=options)
-    assert result.complete
+    options = RunOptions(workers=1, requests_per_minute=0, retries=2, backoff_base_s=0.05,
+                         fetch=FetchOptions(stall_s=30, timeout_s=120))
+    began = time.monotonic()
+    outcome = run_clips([remote], tmp_path / "m.jsonl", tmp_path / "out", process=process_clip, fmt=CANONICAL,
+                        options=options, progress=False)
+    assert outcome.complete and time.monotonic() - began >= 1.0  # waited for Retry-After
     assert _ledger(tmp_path / "out")[record.clip_id][3] == 2  # attempts: the 429, then success
 
 
@@ -134,6 +139,13 @@ def test_bot_check_pauses_every_worker_with_advice(synth_sources, clean_host, tm
     assert all(ledger[r.clip_id][0] == "pending" for r in records[1:])  # nobody went on
     touched = {p for p in clean_host.requests if clean_host.requests[p] != before.get(p, 0)}
     assert touched == {"/" + records[0].source_uri.split("/", 3)[3]}
+    # The report, any time later, from the ledger.
+    shown = subprocess.run([str(Path(sys.executable).parent / "avg-bench"), "build", "--report", str(tmp_path / "out"), "--json"],
+                           capture_output=True, text=True, timeout=120)
+    report = json.loads(shown.stdout)
+    assert report["states"] == {"ok": 0, "pending": 8, "retryable": 1, "permanent": 0}
+    assert report["failures"]["bot_check"]["clip_ids"] == [records[0].clip_id]
+    assert sum(cell["total"] for cell in report["coverage"]["continent"].values()) == 9
 
 
 def test_killed_builds_resume_to_an_identical_dataset(synth_sources, local_build, remote_manifest_path, tmp_path):
