@@ -18,7 +18,9 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
-    "  avg-bench validate avg-synth/\n\n"
+    "  avg-bench validate avg-synth/\n"
+    "  avg-bench doctor\n"
+    "  avg-bench build manifest.jsonl --out avg/ --workers 4 --rate 30\n\n"
     "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[") + "\n\n"
     "Run avg-bench COMMAND --help for a command's options and examples."
 )
@@ -54,6 +56,9 @@ from avg_bench.cli import demo as _demo  # noqa: E402,F401
 from avg_bench.cli import synth as _synth  # noqa: E402,F401
 from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401
+from avg_bench.cli import download as _download  # noqa: E402,F401  (download, publish)
+from avg_bench.cli import doctor as _doctor  # noqa: E402,F401
+from avg_bench.cli import curate as _curate  # noqa: E402,F401
 
 
 def main() -> None:

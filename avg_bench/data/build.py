@@ -14,7 +14,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,6 +31,9 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer
 from avg_bench.spec import AVG_V1
 
+if TYPE_CHECKING:
+    from avg_bench.data.remote import RunOptions, RunOutcome
+
 CONFIGS = AVG_V1.configs
 HIDDEN_SPLITS = AVG_V1.hidden_splits
 WORK_DIR = ".work"
@@ -44,6 +48,12 @@ class BuildResult:
     revision: str
     counts: dict[str, dict[str, int]]  # config -> split -> clips
     failed_checks: dict[str, list[str]] = field(default_factory=dict)  # clip_id -> failed checks
+    #: The ledger stage's outcome (remote sources, --shard, --merge, --retry-failed); None for a local build.
+    outcome: "RunOutcome | None" = None
+    report: dict | None = None
+    #: False when clips are missing (failed or pending) or this was one --shard part: no shards written.
+    complete: bool = True
+    dataset_written: bool = True
 
 
 def default_labels_dir(out_dir: Path) -> Path:
@@ -63,9 +73,20 @@ def build_dataset(
     expected_clips_per_location: int | None = None,
     progress: bool = True,
     process: Callable | None = None,
+    run_options: "RunOptions | None" = None,
+    merge: Sequence[str | Path] = (),
 ) -> BuildResult:
-    """Build ``out_dir`` from a manifest of local (``file``/``synthetic``) sources."""
+    """Build ``out_dir`` from a manifest.
+
+    Local (``file``/``synthetic``) sources are cut directly. When any source is remote (an
+    http(s) URL or a platform id), or ``run_options`` asks for a shard or a retry, or ``merge``
+    names part folders, clips go through the ledger stage (:mod:`avg_bench.data.remote`):
+    fetched, retried, recorded per clip. Then only finished clips are written, with splits
+    assigned over the whole manifest (so a clip's split never depends on which others failed);
+    a ``--shard`` part writes no shards at all.
+    """
     from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
+    from avg_bench.data.remote import RunOptions, merge_parts, needs_ledger, run_clips
 
     process = process or process_clip
     version = version or (AVG_V1.version if name == AVG_V1.name else f"{name}-v1")
@@ -75,8 +96,27 @@ def build_dataset(
     records = read_manifest(manifest_path)
     if not records:
         raise AvgBenchError(f"{manifest_path}: the manifest has no clips")
-    clips = _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress)
+    outcome = None
+    if needs_ledger(records) or merge or (run_options is not None and (run_options.shard or run_options.retry_failed)):
+        run_options = run_options or RunOptions(workers=workers)
+        if merge:
+            merge_parts([Path(p) for p in merge], out_dir)
+        atomic_write_bytes(out_dir / WORK_DIR / "manifest.jsonl", manifest_path.read_bytes())
+        outcome = run_clips(records, manifest_path, out_dir, process=process, fmt=fmt, options=run_options, progress=progress)
+        clips = outcome.clips
+    else:
+        clips = _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress)
     hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
+    report = None
+    if outcome is not None:
+        from avg_bench.data.build_report import make_report, save_report
+
+        report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
+                             breaker=outcome.breaker, shard=run_options.shard)
+        save_report(out_dir, report)
+        if run_options.shard is not None:
+            return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
+                               dataset_written=False)
     continent_of_location = {}
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
@@ -84,7 +124,10 @@ def build_dataset(
 
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     fmt_sha = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode()).hexdigest()
-    revision = f"{version}@{hashlib.sha256((manifest_sha + fmt_sha).encode()).hexdigest()[:12]}"
+    missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
+    # A dataset missing clips is a different dataset: its revision says so.
+    missing_sha = hashlib.sha256("\n".join(missing).encode()).hexdigest() if missing else ""
+    revision = f"{version}@{hashlib.sha256((manifest_sha + fmt_sha + missing_sha).encode()).hexdigest()[:12]}"
     counts = {
         config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
         for config in CONFIGS
@@ -98,26 +141,30 @@ def build_dataset(
         "toolkit_version": __version__,
         "manifest_sha256": manifest_sha,
         "canonical_format": fmt.as_dict(),
-        "clips": len(records),
+        "clips": len(records) - len(missing),
         "locations": len(continent_of_location),
         "expected_clips_per_location": expected_clips_per_location,
         "counts": counts,
-        "clip_ids": sorted(r.clip_id for r in records),
+        "clip_ids": sorted(r.clip_id for r in records if r.clip_id in clips),
         "failed_checks": failed,
     }
+    if missing:
+        info["missing_clip_ids"] = missing
     atomic_write_bytes(out_dir / "build_info.json", (json.dumps(info, indent=2) + "\n").encode())
     from avg_bench.data.card import write_card
 
-    write_card(out_dir, info, records, hierarchy)
+    built = [i for i, r in enumerate(records) if r.clip_id in clips]
+    write_card(out_dir, info, [records[i] for i in built], SimpleNamespace(continent=[hierarchy.continent[i] for i in built]))
     write_checksums(out_dir)
-    return BuildResult(out_dir, labels_dir, revision, counts, failed)
+    return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
 
 
 def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:
     """One protocol's shards (and its hidden labels); returns the clip count per split."""
     counts = {}
     for split in SPLITS:
-        chosen = sorted((i for i, r in enumerate(records) if assignment[r.clip_id] == split), key=lambda i: records[i].clip_id)
+        chosen = sorted((i for i, r in enumerate(records) if assignment[r.clip_id] == split and r.clip_id in clips),
+                        key=lambda i: records[i].clip_id)
         hidden = split in HIDDEN_SPLITS  # rows sorted by opaque id: their order leaks nothing
         rows = (_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=hidden) for i in chosen)
         metadata = {"avg_bench.revision": revision, "avg_bench.config": config, "avg_bench.split": split}

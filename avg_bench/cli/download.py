@@ -1,0 +1,74 @@
+"""``avg-bench download`` and ``avg-bench publish``: get the hosted dataset, or push a built one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from avg_bench.cli import app
+
+_DOWNLOAD_EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  avg-bench download --config seen --split val --revision v1.0\n"
+    "  avg-bench download --source https://mirror.example.org/avg-v1/ --out avg/\n\n"
+    "Every shard is checked against checksums.sha256; a mismatch is deleted and refused. An\n"
+    "interrupted mirror download resumes where it stopped (HTTP Range). When the host cannot be\n"
+    "reached, build from the public manifest instead (avg-bench build --help)."
+)
+_PUBLISH_EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  avg-bench publish avg/ --repo avg-bench/AVG --dry-run\n"
+    "  avg-bench publish avg/ --repo me/AVG-Synth --private\n\n"
+    "Pushes README.md, build_info.json, checksums.sha256 and data/*/*.parquet only: never .work/\n"
+    "nor the hidden test labels; a test split that carries labels is refused."
+)
+
+
+@app.command(epilog=_DOWNLOAD_EPILOG)
+def download(
+    config: str = typer.Option(None, "--config", help="seen or geo-holdout (default: both)."),
+    split: str = typer.Option(None, "--split", help="train, val or test (default: all)."),
+    revision: str = typer.Option(None, "--revision", help="Hub revision (tag, branch or commit) to pin; default main."),
+    source: str = typer.Option("hub", "--source", help="hub, or the URL of an HTTP mirror of a built dataset."),
+    repo: str = typer.Option(None, "--repo", help="Hub dataset repository (default avg-bench/AVG)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder to write (default: the dataset cache, see --data elsewhere)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+) -> None:
+    """Download the hosted AVG dataset, verified against its checksums."""
+    from avg_bench.data import download as dl
+    from avg_bench.data.layout import data_dir
+
+    out = out or data_dir()
+    if source == "hub":
+        result = dl.download_hub(out, repo=repo or dl.HUB_REPO, revision=revision or dl.DEFAULT_REVISION, config=config, split=split)
+    elif source.startswith(("http://", "https://")):
+        result = dl.download_mirror(source, out, config=config, split=split)
+    else:
+        raise dl.DownloadError(f"--source {source!r}: expected 'hub' or an http(s):// mirror URL")
+    if as_json:
+        typer.echo(json.dumps({"out_dir": str(result.out_dir), "files": result.files, "resumed": result.resumed,
+                               "bytes_fetched": result.bytes_fetched}, indent=2))
+    else:
+        typer.echo(f"{len(result.files)} shard(s) verified in {result.out_dir}"
+                   + (f" ({len(result.resumed)} resumed)" if result.resumed else ""))
+
+
+@app.command(epilog=_PUBLISH_EPILOG)
+def publish(
+    folder: Path = typer.Argument(..., help="A dataset folder written by avg-bench build."),
+    repo: str = typer.Option(..., "--repo", help="Hub dataset repository, e.g. avg-bench/AVG."),
+    revision: str = typer.Option(None, "--revision", help="Branch to push to (default main)."),
+    private: bool = typer.Option(False, "--private", help="Create the repository private."),
+    token: str = typer.Option(None, "--token", envvar="HF_TOKEN", help="Hub token (default: the logged-in one)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be pushed, push nothing."),
+) -> None:
+    """Push a built dataset (shards, card, checksums) to the Hugging Face Hub; test labels never go."""
+    from avg_bench.data.publish import plan, publish as push
+
+    if dry_run:
+        for name in plan(folder).files:
+            typer.echo(name)
+        return
+    typer.echo(f"pushed: {push(folder, repo, revision=revision, private=private, token=token)}")

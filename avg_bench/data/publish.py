@@ -1,0 +1,83 @@
+"""``avg-bench publish``: push a built dataset (shards, card, checksums) to the Hugging Face Hub.
+
+What goes is an allow-list, never "the folder": ``README.md``, ``build_info.json``,
+``checksums.sha256`` and ``data/<config>/<split>-*.parquet``. The work folder (``.work``: ledger,
+report, per-clip media) and any hidden-labels folder never go. Before anything is sent, every
+hidden split's shards are read and must hold no label (every answer column null): a test split
+with labels is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from avg_bench.data.build import CHECKSUMS
+from avg_bench.data.schema import ClipRecord
+from avg_bench.errors import AvgBenchError
+from avg_bench.spec import AVG_V1
+
+ALLOW = ("README.md", "build_info.json", CHECKSUMS, "data/*/*.parquet")
+
+
+class PublishError(AvgBenchError):
+    """The folder is not fit to publish, or the Hub refused it."""
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    folder: Path
+    files: list[str]
+
+
+def plan(folder: str | Path) -> PublishPlan:
+    """The files that would be pushed, after checking the folder is a built dataset without hidden labels."""
+    folder = Path(folder)
+    if not (folder / CHECKSUMS).is_file() or not (folder / "data").is_dir():
+        raise PublishError(f"{folder}: not a built dataset (no {CHECKSUMS} or data/); run avg-bench build first")
+    files = sorted(
+        p.relative_to(folder).as_posix() for pattern in ALLOW for p in folder.glob(pattern)
+        if ".work" not in p.parts and not any("hidden-labels" in part for part in p.relative_to(folder).parts)
+    )
+    for name in files:
+        if name.startswith("data/") and name.split("/")[2].split("-")[0] in AVG_V1.hidden_splits:
+            _check_no_labels(folder / name)
+    return PublishPlan(folder, files)
+
+
+def _check_no_labels(shard: Path) -> None:
+    table = pq.read_table(shard, columns=[c for c in ClipRecord.HIDDEN_COLUMNS])
+    leaking = [c for c in table.column_names if table[c].null_count != len(table)]
+    if leaking:
+        raise PublishError(f"{shard}: the hidden split carries labels ({', '.join(leaking)}); refusing to publish. "
+                           "Rebuild with avg-bench build, which withholds them.")
+
+
+def publish(folder: str | Path, repo: str, *, revision: str | None = None, private: bool = False,
+            token: str | None = None, message: str | None = None, api=None) -> str:
+    """Push the planned files to the dataset repo ``repo``; returns the commit URL.
+
+    ``api`` is a ``huggingface_hub.HfApi`` (made here when None); tests pass a stand-in.
+    """
+    chosen = plan(folder)
+    if api is None:
+        try:
+            from huggingface_hub import HfApi
+        except ImportError:
+            raise PublishError("publishing needs huggingface_hub: pip install 'avg-bench[remote]'") from None
+        api = HfApi(token=token)
+    try:
+        api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
+        info = api.upload_folder(
+            repo_id=repo, repo_type="dataset", folder_path=str(chosen.folder), revision=revision,
+            allow_patterns=chosen.files, ignore_patterns=[".work/**", "*hidden-labels*/**"],
+            commit_message=message or f"AVG-Bench publish: {len(chosen.files)} files",
+        )
+    except AvgBenchError:
+        raise
+    except Exception as exc:  # the Hub client's many HTTP/auth errors: one clear line
+        raise PublishError(f"pushing {chosen.folder} to {repo} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                           " (logged in? `hf auth login` or pass --token)") from None
+    return str(getattr(info, "commit_url", info))

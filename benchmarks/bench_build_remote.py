@@ -1,0 +1,127 @@
+"""Benchmark building AVG clips from a video host: clips per minute over loopback.
+
+    python benchmarks/bench_build_remote.py [--locations 3] [--clips-per-video 2] [--v2d-python PATH]
+
+Generates AVG-Synth sources (``locations`` x 3 videos x ``clips-per-video`` clips of 10 s), serves
+them from the Range-capable test host (``tests/remote_host.py``) on 127.0.0.1, and times the clip
+stage of ``avg-bench build`` (yt-dlp info + section download + probe + canonical cut + ledger)
+with 1 and 2 workers, each from an empty build folder, no rate limit. Shard writing is excluded:
+it is the same code as a local build (``bench_build_local.py``).
+
+video2dataset (PyPI) on the same clip list: run with ``--v2d-python`` pointing at a Python that has
+video2dataset installed (it pins old dependencies, so it lives in its own virtual environment).
+Without it, or when it fails, the table says why instead of a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the loopback host is the tests' own helper
+
+from _machine import print_table  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from avg_bench.data.build import build_dataset  # noqa: E402
+from avg_bench.data.fetch import FetchOptions  # noqa: E402
+from avg_bench.data.locations import load_locations  # noqa: E402
+from avg_bench.data.manifest import read_manifest, write_manifest  # noqa: E402
+from avg_bench.data.remote import RunOptions  # noqa: E402
+from avg_bench.data.synth import generate_synth, pick_locations  # noqa: E402
+from remote_host import VideoHost  # noqa: E402
+
+
+def avg_bench_rate(manifest: Path, folder: Path, workers: int) -> tuple[float, int, int]:
+    """(clips per minute of the clip stage, ok clips, total clips) for one fresh remote build."""
+    out = folder / f"build-w{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    options = RunOptions(workers=workers, requests_per_minute=0, fetch=FetchOptions(stall_s=30, timeout_s=300))
+    result = build_dataset(manifest, out, name="AVG-Synth", progress=False, run_options=options)
+    outcome = result.outcome
+    ok = sum(row.state == "ok" for row in outcome.rows)
+    return 60.0 * ok / outcome.elapsed_s, ok, len(outcome.rows)
+
+
+def video2dataset_rate(python: str | None, records, host: VideoHost, folder: Path, workers: int) -> tuple[str, bool]:
+    """video2dataset on the same clips (its clipping subsampler), or why it could not run."""
+    if python is None:
+        return "not run: pass --v2d-python (video2dataset needs its own environment, see the note)", False
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    listing = folder / "v2d.parquet"  # parquet keeps the clips column a list (from CSV it stays a string)
+    pq.write_table(pa.table({"url": [host.url(r.source_uri) for r in records],
+                             "clips": [[[r.start_s, r.end_s]] for r in records]}), listing)
+    out = folder / f"v2d-w{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    # Its default config, with exact clipping and our worker count (one download thread per process).
+    config = {
+        "subsampling": {"ClippingSubsampler": {"args": {"precision": "exact"}}},
+        "reading": {"yt_args": {"download_size": 360, "download_audio_rate": 44100, "yt_metadata_args": {}},
+                    "timeout": 60, "sampler": None},
+        "storage": {"number_sample_per_shard": 1000, "oom_shard_count": 5, "captions_are_subtitles": False},
+        "distribution": {"processes_count": workers, "thread_count": 1, "subjob_size": 1000, "distributor": "multiprocessing"},
+    }
+    script = (
+        "from video2dataset import video2dataset\n"
+        f"video2dataset(url_list={str(listing)!r}, output_folder={str(out)!r}, input_format='parquet', url_col='url',"
+        f" clip_col='clips', output_format='files', encode_formats={{'video': 'mp4'}}, tmp_dir={str(folder)!r},"
+        f" config={config!r})\n"
+    )
+    began = time.monotonic()
+    done = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=900)
+    elapsed = time.monotonic() - began
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"failed: {last[:120]}", False
+    made = len(list(out.rglob("*.mp4")))
+    # Its own shard stats time the work; the command's wall time adds ~10 s of importing torch & co.
+    stats = [json.loads(p.read_text()) for p in out.glob("*_stats.json")]
+    span = (max(x["end_time"] for x in stats) - min(x["start_time"] for x in stats)) if stats else elapsed
+    return (f"{60.0 * made / span:.1f} clips/min ({made}/{len(records)} clips; "
+            f"{60.0 * made / elapsed:.1f} with start-up)"), made == len(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--locations", type=int, default=3)
+    parser.add_argument("--clips-per-video", type=int, default=2)
+    parser.add_argument("--v2d-python", default=None, help="a Python with video2dataset installed")
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-build-remote-"))
+    try:
+        console.print("generating AVG-Synth sources ...")
+        locations = pick_locations(load_locations(), args.locations, seed=0)
+        synth = generate_synth(folder / "synth", locations, videos_per_location=3, clips_per_video=args.clips_per_video,
+                               video_seconds=14.0 + 11.0 * (args.clips_per_video - 1), seed=0, workers=2, progress=False)
+        records = read_manifest(synth.manifest_path)
+        rows = []
+        with VideoHost(folder / "synth") as host:
+            manifest = folder / "remote.jsonl"
+            write_manifest([dataclasses.replace(r, source_uri=host.url(r.source_uri)) for r in records], manifest)
+            for workers in (1, 2):
+                console.print(f"avg-bench build, {workers} worker(s), {len(records)} clips ...")
+                rate, ok, total = avg_bench_rate(manifest, folder, workers)
+                rows.append((f"avg-bench build, {workers} worker(s)", f"{rate:.1f} clips/min ({ok}/{total} clips)",
+                             "all clips ok", ok == total))
+            for workers in (1, 2):
+                console.print(f"video2dataset, {workers} process(es) ...")
+                text, ok = video2dataset_rate(args.v2d_python, records, host, folder, workers)
+                rows.append((f"video2dataset, {workers} process(es)", text, "for comparison", ok))
+        print_table(Console(), f"bench_build_remote ({len(records)} clips of 10 s from 127.0.0.1)", rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
