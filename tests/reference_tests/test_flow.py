@@ -19,7 +19,7 @@ from baselines.reference.precision import FlowConfig, FlowLocator, flow, sphere
 from reference_tests.vmf import WEIGHTS, centres, mixture_log_density, sample_mixture
 
 KAPPA = 50.0
-SMALL = FlowConfig(hidden=96, depth=2, train_steps=800, batch_size=256, lr=3e-3)
+SMALL = FlowConfig(hidden=96, depth=2, n_fourier=32, train_steps=800, batch_size=256, lr=3e-3)
 
 
 @pytest.fixture(scope="module")

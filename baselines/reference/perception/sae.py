@@ -153,7 +153,7 @@ class MarSAE(nn.Module):
 
     def step(self, x: torch.Tensor, zhat: torch.Tensor | None):
         """Encode one window per row given its predicted code: ``(z, novel, chosen, probs, pre)``."""
-        r = x - self.b_dec if zhat is None else x - self.b_dec - zhat @ self.W_dec
+        r = x - self.b_dec if zhat is None else x - self.b_dec - self._decode_predicted(zhat)
         chosen, probs, gate = self.route(r)
         pre = self.pre_activations(r, chosen)
         if zhat is None:
@@ -164,6 +164,13 @@ class MarSAE(nn.Module):
             novel = topk_keep(delta, self.config.k, by=delta.abs()) * gate
             z = zhat + novel
         return z, novel, chosen, probs, pre
+
+    def _decode_predicted(self, zhat: torch.Tensor) -> torch.Tensor:
+        """``ẑ W_dec``; at inference as a gather of the ``k_pred`` non-zero rows, not a dense product."""
+        if torch.is_grad_enabled():
+            return zhat @ self.W_dec
+        values, idx = zhat.topk(min(self.config.k_pred, zhat.shape[-1]), dim=-1, sorted=False)
+        return torch.einsum("nk,nkd->nd", values, self.W_dec[idx])
 
     def aux_reconstruction(self, pre: torch.Tensor, dead: torch.Tensor) -> torch.Tensor:
         """AuxK: decode the top ``k_aux`` dead latents' pre-activations (no bias)."""
@@ -189,7 +196,21 @@ class MarSAE(nn.Module):
         values, indices = pre.topk(min(self.config.k, pre.shape[-1]), dim=-1, sorted=False)
         return values.clamp_min_(0.0), indices
 
+    @torch.no_grad()
+    def encode_clips(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sparse codes of padded clips ``(B, T, d)``: ``values, indices`` ``(B, T, k + k_pred)`` and experts ``(B, T)``."""
+        codes, _, experts, _, _ = self.encode_sequence(x, mask)
+        width = min(self.config.n_atoms, self.config.k + (self.config.k_pred if self.config.predictor else 0))
+        values, indices = codes.topk(width, dim=-1, sorted=False)
+        return values * mask[..., None], indices, experts
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor, *, with_aux: bool = False) -> SAEOutput:
+        codes, novel, experts, probs, aux = self.encode_sequence(x, mask, with_aux=with_aux)
+        recon = codes @ self.W_dec + self.b_dec
+        return SAEOutput(recon, codes, novel, experts, probs, aux)
+
+    def encode_sequence(self, x: torch.Tensor, mask: torch.Tensor, *, with_aux: bool = False):
+        """Dense codes of padded clips: ``(codes, novel, experts, router_probs, aux_recon)``."""
         b, t, d = x.shape
         dead = self.since_fired >= self.config.dead_after
         with_aux = with_aux and bool(dead.any())
@@ -219,8 +240,7 @@ class MarSAE(nn.Module):
             experts = torch.stack([o[2] for o in outs], 1)
             probs = None if outs[0][3] is None else torch.stack([o[3] for o in outs], 1)
             aux = torch.stack(auxs, 1) if with_aux else None
-        recon = codes @ self.W_dec + self.b_dec
-        return SAEOutput(recon, codes, novel, experts, probs, aux)
+        return codes, novel, experts, probs, aux
 
     @torch.no_grad()
     def normalise_decoder(self) -> None:

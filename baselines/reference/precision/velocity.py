@@ -57,7 +57,10 @@ class VelocityField(nn.Module):
         super().__init__()
         self.cond_dim, self.hidden, self.depth = cond_dim, hidden, depth
         g = torch.Generator().manual_seed(seed)
-        self.register_buffer("fourier", fourier_scale * torch.randn(3, n_fourier, generator=g))
+        freqs = fourier_scale * torch.randn(3, n_fourier, generator=g)
+        # sin(xB + [0, π/2]) gives [sin(xB), cos(xB)] in one elementwise pass
+        self.register_buffer("fourier", torch.cat([freqs, freqs], dim=1))
+        self.register_buffer("phase", torch.cat([torch.zeros(n_fourier), torch.full((n_fourier,), math.pi / 2)]), persistent=False)
         self.inp = nn.Linear(3 + 2 * n_fourier, hidden)
         self.time = TimeEmbedding(cond_width)
         self.cond = nn.Sequential(nn.Linear(cond_dim, cond_width), nn.SiLU(), nn.Linear(cond_width, cond_width)) if cond_dim else None
@@ -89,14 +92,14 @@ class VelocityField(nn.Module):
 
     def evaluate(self, x: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
         """The per-sample part: the point's path through the modulated MLP; output tangent at ``x``."""
-        proj = x @ self.fourier
-        h = self.inp(torch.cat([x, torch.sin(proj), torch.cos(proj)], dim=-1))
+        feats = torch.sin(torch.addmm(self.phase, x.reshape(-1, 3), self.fourier)).reshape(*x.shape[:-1], -1)
+        h = self.inp(torch.cat([x, feats], dim=-1))
         mods = ctx.split(self.hidden, dim=-1)
         for i, block in enumerate(self.blocks):
             shift, scale, gate = mods[3 * i : 3 * i + 3]
-            hn = nn.functional.layer_norm(h, (self.hidden,)) * (1.0 + scale) + shift
-            h = h + gate * block(hn)
-        h = nn.functional.layer_norm(h, (self.hidden,)) * (1.0 + mods[-1]) + mods[-2]
+            hn = torch.addcmul(shift, nn.functional.layer_norm(h, (self.hidden,)), 1.0 + scale)
+            h = torch.addcmul(h, gate, block(hn))
+        h = torch.addcmul(mods[-2], nn.functional.layer_norm(h, (self.hidden,)), 1.0 + mods[-1])
         return project_to_tangent(x, self.out(h))
 
     def forward(
