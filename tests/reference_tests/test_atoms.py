@@ -4,7 +4,7 @@ Stated margins (fixed seeds; values reached when written in brackets):
 * each variant recovers >= 90% of the 48 planted atoms at cosine > 0.9          [47/48 each]
 * the mixture (E=3) and MAR (E=3 + predictor) variants recover at least as many
   planted atoms as the plain TopK SAE, at no larger mean L0                     [47 = 47 = 47]
-* enrichment names the matched atom of >= 90% of recovered planted atoms right  [see notes]
+* enrichment names the matched atom of >= 90% of recovered planted atoms right  [47/47 each]
 """
 
 import numpy as np
