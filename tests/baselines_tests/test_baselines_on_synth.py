@@ -143,3 +143,25 @@ def test_vlm_zero_shot_end_to_end_with_a_tiny_qwen(synth_dataset, tmp_path):
         assert (line["lat"], line["lon"], line["country"]) == (48.8566, 2.3522, "FR")
     counts = result.results.counts
     assert (counts.labelled, counts.predicted, counts.abstained) == (3, 3, 0)  # --limit scores only the clips run
+
+
+def test_audio_atoms_with_the_flow_head_beats_chance_at_country_level(synth_dataset, tmp_path):
+    """The audio-only reference (MAR-SAE atoms + flow on S²), trained short for the test."""
+    chance = run("random-sphere", synth_dataset, tmp_path).results.metrics
+    result = run("audio-atoms", synth_dataset, tmp_path, options={
+        "sae_steps": "200", "flow_steps": "400", "n_atoms": "128", "n_experts": "2", "n_samples": "16"})
+    metrics = result.results.metrics
+    assert metrics["acc@750km"].value >= chance["acc@750km"].value + 0.7
+    assert metrics["sem_country"].value >= chance["sem_country"].value + 0.7
+    lines = [json.loads(line) for line in result.predictions_path.read_text().splitlines()]
+    assert all(len(line["samples"]) == 16 for line in lines)  # the flow's samples travel with the prediction
+    # each clip's summary names its strongest atoms after the training labels they fire on
+    assert all(line["reasoning"].startswith("acoustic atoms: ") for line in lines)
+    named = sum(any(tag in line["reasoning"] for tag in ("continent:", "country:", "city:")) for line in lines)
+    assert named >= 0.9 * len(lines)
+
+
+def test_flow_head_over_retrieval_features_beats_chance(synth_dataset, tmp_path):
+    result = run("flow-av", synth_dataset, tmp_path, options={"train_steps": "300", "n_samples": "16"})
+    assert result.results.metrics["acc@750km"].value >= 0.85
+    assert result.results.metrics["median_km"].value < 200
