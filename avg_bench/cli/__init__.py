@@ -18,7 +18,9 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
-    "  avg-bench validate avg-synth/\n\n"
+    "  avg-bench validate avg-synth/\n"
+    "  avg-bench submit predictions.jsonl --server URL --token TOKEN --model-name my-model\n"
+    "  avg-bench leaderboard serve --labels avg-hidden-labels/\n\n"
     "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[") + "\n\n"
     "Run avg-bench COMMAND --help for a command's options and examples."
 )
@@ -52,6 +54,8 @@ from avg_bench.cli import build as _build  # noqa: E402,F401
 from avg_bench.cli import synth as _synth  # noqa: E402,F401
 from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401
+from avg_bench.cli import submit as _submit  # noqa: E402,F401
+from avg_bench.cli import leaderboard as _leaderboard  # noqa: E402,F401
 
 
 def main() -> None:
