@@ -29,13 +29,13 @@ CLIPS_PER_CITY = 5
 
 
 def hidden_label_records() -> list[dict]:
-    """The hidden test labels: clips spread a little around each city (distinct coordinates)."""
+    """The hidden test labels: opaque clip ids (as released), clips spread a little around each city."""
     rng = np.random.default_rng(7)
     records = []
     for name, (lat, lon) in TEST_CITIES.items():
         for k in range(CLIPS_PER_CITY):
             dlat, dlon = rng.uniform(-0.05, 0.05, 2)
-            records.append({"clip_id": f"t-{name}-{k}", "location_id": name, "lat": round(lat + dlat, 6), "lon": round(lon + dlon, 6)})
+            records.append({"clip_id": f"avg1-t{len(records):04d}", "location_id": f"loc-{name}", "lat": round(lat + dlat, 6), "lon": round(lon + dlon, 6)})
     return records
 
 
