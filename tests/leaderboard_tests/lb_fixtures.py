@@ -35,7 +35,7 @@ def hidden_label_records() -> list[dict]:
     for name, (lat, lon) in TEST_CITIES.items():
         for k in range(CLIPS_PER_CITY):
             dlat, dlon = rng.uniform(-0.05, 0.05, 2)
-            records.append({"clip_id": f"avg1-t{len(records):04d}", "location_id": f"loc-{name}", "lat": round(lat + dlat, 6), "lon": round(lon + dlon, 6)})
+            records.append({"clip_id": f"avg1-t{len(records):04d}", "location_id": f"loc-{name}", "lat": round(float(lat + dlat), 6), "lon": round(float(lon + dlon), 6)})
     return records
 
 
