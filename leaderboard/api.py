@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from avg_bench._version import __version__
@@ -20,7 +20,10 @@ Split = Literal["val", "test"]
 Config = Literal["seen", "geo-holdout"]
 Modalities = Literal["audio", "visual", "audio+visual"]
 SortKey = Literal[SORT_KEYS]  # type: ignore[valid-type]
-EntryId = int
+#: Entry ids are positive 32-bit integers (the databases' INTEGER range).
+MAX_ID = 2**31 - 1
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EntryRef = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 def _lb(request: Request) -> Leaderboard:
@@ -64,7 +67,7 @@ def get_results(request: Request, entry_id: EntryId, team: store.Team | None = D
 
 
 @router.get("/compare", summary="Paired comparison of two entries (a minus b)")
-def compare(request: Request, a: EntryId = Query(...), b: EntryId = Query(...)) -> dict[str, Any]:
+def compare(request: Request, a: EntryRef, b: EntryRef) -> dict[str, Any]:
     return _lb(request).compare(a, b).to_dict()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -14,7 +14,7 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.metrics.definitions import metric_table
 from avg_bench.spec import AVG_V1
 from leaderboard import store
-from leaderboard.api import Config, Modalities, SortKey, Split
+from leaderboard.api import Config, EntryId, EntryRef, Modalities, SortKey, Split
 from leaderboard.auth import team_for_token
 from leaderboard.scoring import TABLE_METRICS
 from leaderboard.service import Leaderboard
@@ -75,7 +75,7 @@ def table_page(
 
 
 @router.get("/entries/{entry_id}", response_class=HTMLResponse)
-def entry_page(request: Request, entry_id: int) -> HTMLResponse:
+def entry_page(request: Request, entry_id: EntryId) -> HTMLResponse:
     lb = _lb(request)
     row = lb.entry(entry_id)
     results = lb.results(entry_id) if row["status"] == store.SCORED else None
@@ -84,12 +84,12 @@ def entry_page(request: Request, entry_id: int) -> HTMLResponse:
 
 
 @router.get("/entries/{entry_id}/map.png")
-def entry_map(request: Request, entry_id: int) -> Response:
+def entry_map(request: Request, entry_id: EntryId) -> Response:
     return Response(_lb(request).error_map(entry_id), media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/compare", response_class=HTMLResponse)
-def compare_page(request: Request, a: int = Query(...), b: int = Query(...)) -> HTMLResponse:
+def compare_page(request: Request, a: EntryRef, b: EntryRef) -> HTMLResponse:
     lb = _lb(request)
     results = lb.compare(a, b)
     return _page(request, "compare.html", a=lb.entry(a), b=lb.entry(b), results=results)
