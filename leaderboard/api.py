@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from avg_bench._version import __version__
 from leaderboard import store
@@ -42,7 +43,7 @@ def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/entries", summary="The leaderboard table")
+@router.get("/entries", summary="The leaderboard table", response_class=JSONResponse)
 def list_entries(
     request: Request,
     split: Split = "test",
@@ -50,9 +51,12 @@ def list_entries(
     modalities: Modalities | None = None,
     sort: SortKey = "rank",
     order: Literal["asc", "desc"] | None = None,
-) -> dict[str, Any]:
-    rows = store.entries(_lb(request).engine, split=split, config=config)
-    return {"split": split, "config": config, "entries": [public(r) for r in board(rows, modalities=modalities, sort=sort, order=order)]}
+) -> Response:
+    def compute(rows: list[dict[str, Any]]) -> Response:
+        listed = [public(r) for r in board(rows, modalities=modalities, sort=sort, order=order)]
+        return Response(json.dumps({"split": split, "config": config, "entries": listed}), media_type="application/json")
+
+    return _lb(request).public_view((split, config, "api", modalities, sort, order), compute)
 
 
 @router.get("/entries/{entry_id}", summary="One entry (hidden ones only to their team)")

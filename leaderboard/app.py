@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -17,6 +19,8 @@ from leaderboard.limits import BodySizeLimit
 from leaderboard.service import Leaderboard, NotFound, UploadTooLarge
 from leaderboard.store import QuotaExceeded
 from leaderboard.submissions import SubmissionError
+
+log = logging.getLogger("leaderboard")
 
 #: Room for the form fields around the predictions file in a multipart body.
 MULTIPART_OVERHEAD = 1 << 20
@@ -75,6 +79,11 @@ def create_app(settings: Settings | None = None, *, leaderboard: Leaderboard | N
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         return error_response(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> Response:
+        log.warning("database error: %s", exc.orig)
+        return error_response(request, 503, "the leaderboard database is busy or unavailable; try again shortly", {"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

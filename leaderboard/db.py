@@ -37,9 +37,8 @@ def make_engine(url: str) -> Engine:
 def _sqlite_transactions(engine: Engine) -> None:
     """Let SQLite run real transactions (pysqlite's implicit BEGIN is off) with WAL and foreign keys.
 
-    The quota check relies on a transaction that starts by writing the team row; that takes
-    SQLite's single write lock, so concurrent submitters queue (up to the busy timeout) instead of
-    both reading the same count.
+    Writing transactions (:func:`writing`) take SQLite's single write lock when they begin, so
+    concurrent writers queue (up to the busy timeout) instead of failing or reading stale counts.
     """
 
     @event.listens_for(engine, "connect")
@@ -54,7 +53,18 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads before it writes fails at once with "database is
+        # locked" when another writer committed in between (the busy timeout cannot help), so
+        # writers take the write lock first; readers stay deferred and never block anyone.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+_WRITE = "leaderboard_write"
+
+
+def writing(engine: Engine):
+    """A transaction that will write: ``with writing(engine) as conn: ...`` (SQLite: BEGIN IMMEDIATE)."""
+    return engine.execution_options(**{_WRITE: True}).begin()
 
 
 def open_database(url: str) -> Engine:

@@ -100,8 +100,17 @@ def _v2(conn: Connection) -> None:
     Index("ix_entries_board", entries.c.split, entries.c.config, entries.c.status).create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    """A revision counter of the public table, bumped by every change to it, so servers can cache
+    the rendered table and still see each other's writes (one indexed read per request)."""
+    m = MetaData()
+    table = Table("board_revision", m, Column("id", Integer, primary_key=True), Column("revision", Integer, nullable=False))
+    table.create(conn)
+    conn.execute(table.insert().values(id=1, revision=0))
+
+
 #: Every step, in order; the schema version is the number of steps applied.
-STEPS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
+STEPS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
 LATEST = len(STEPS)
 
 

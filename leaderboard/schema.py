@@ -98,4 +98,11 @@ comparisons = Table(
     UniqueConstraint("entry_a", "entry_b", name="uq_comparison_pair"),
 )
 
+board_revision = Table(
+    "board_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: one row
+    Column("revision", Integer, nullable=False),
+)
+
 Index("ix_entries_board", entries.c.split, entries.c.config, entries.c.status)

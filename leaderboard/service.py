@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from avg_bench.errors import AvgBenchError
 from avg_bench.results import Results
@@ -45,6 +45,8 @@ class Leaderboard:
         self._threads: list[threading.Thread] = []
         self._maps: OrderedDict[int, bytes] = OrderedDict()
         self._maps_lock = threading.Lock()
+        self._views: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
+        self._views_lock = threading.Lock()
 
     # Life cycle.
 
@@ -132,6 +134,22 @@ class Leaderboard:
         return n
 
     # Reading.
+
+    def public_view(self, key: tuple, compute: Callable[[list[dict[str, Any]]], Any]) -> Any:
+        """``compute(scored public rows of the board)`` for ``key = (split, config, ...)``, cached until
+        the table's revision changes (any server's write bumps it), so a busy table is rendered once."""
+        revision = store.board_revision(self.engine)
+        with self._views_lock:
+            hit = self._views.get(key)
+            if hit is not None and hit[0] == revision:
+                self._views.move_to_end(key)
+                return hit[1]
+        value = compute(store.entries(self.engine, split=key[0], config=key[1]))
+        with self._views_lock:
+            self._views[key] = (revision, value)
+            while len(self._views) > 256:
+                self._views.popitem(last=False)
+        return value
 
     def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False) -> dict[str, Any]:
         """An entry as the viewer may see it: hidden/withdrawn entries only by their own team."""

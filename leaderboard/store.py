@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from avg_bench.errors import AvgBenchError
 from leaderboard import schema as t
+from leaderboard.db import writing
 from leaderboard.tokens import display_prefix, new_token, token_hash
 
 #: Entry states: pending -> scoring -> scored | failed.
@@ -76,7 +77,7 @@ def create_token(engine: Engine, team_name: str) -> str:
         raise AvgBenchError("team name must be 1 to 100 characters")
     token = new_token()
     now = time.time()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         team_id = conn.execute(select(t.teams.c.id).where(t.teams.c.name == name)).scalar()
         if team_id is None:
             try:
@@ -102,7 +103,7 @@ def revoke_tokens(engine: Engine, *, team: str | None = None, prefix: str | None
         if len(prefix) < 8:
             raise AvgBenchError("give at least the first 8 characters of the token (as `token list` shows them)")
         condition = and_(condition, t.tokens.c.prefix.startswith(prefix[:12], autoescape=True))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return conn.execute(update(t.tokens).where(condition).values(revoked_at=time.time())).rowcount
 
 
@@ -120,7 +121,7 @@ def authenticate(engine: Engine, token: str | None) -> Team | None:
     """The team of a live token, or ``None`` (missing, unknown or revoked)."""
     if not token or len(token) > 200:
         return None
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(
             select(t.tokens.c.id, t.teams.c.id.label("team_id"), t.teams.c.name)
             .join(t.teams, t.teams.c.id == t.tokens.c.team_id)
@@ -177,7 +178,7 @@ def add_entry(
         "predictions_sha256": sha256,
         "created_at": now,
     }
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if metadata["split"] == "test":
             # First statement: the lock (see the module docstring).
             conn.execute(update(t.teams).where(t.teams.c.id == team.id).values(test_submissions=t.teams.c.test_submissions + 1))
@@ -191,7 +192,7 @@ def add_entry(
 
 def claim_next(engine: Engine) -> int | None:
     """Move the oldest pending entry to ``scoring`` and return its id (safe with several workers)."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for entry_id in conn.execute(
             select(t.entries.c.id).where(t.entries.c.status == PENDING).order_by(t.entries.c.id).limit(5)
         ).scalars():
@@ -205,12 +206,23 @@ def claim_next(engine: Engine) -> int | None:
 
 def requeue_interrupted(engine: Engine) -> int:
     """Entries left ``scoring`` by a stopped server go back to ``pending`` (run at start-up)."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return conn.execute(update(t.entries).where(t.entries.c.status == SCORING).values(status=PENDING)).rowcount
 
 
+def bump_revision(conn) -> None:
+    """Mark the public table changed (call inside the changing transaction)."""
+    conn.execute(update(t.board_revision).where(t.board_revision.c.id == 1).values(revision=t.board_revision.c.revision + 1))
+
+
+def board_revision(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(t.board_revision.c.revision).where(t.board_revision.c.id == 1)).scalar_one())
+
+
 def finish(engine: Engine, entry_id: int, *, summary: dict, results: str, seconds: float) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
+        bump_revision(conn)
         conn.execute(
             update(t.entries)
             .where(t.entries.c.id == entry_id)
@@ -219,7 +231,7 @@ def finish(engine: Engine, entry_id: int, *, summary: dict, results: str, second
 
 
 def fail(engine: Engine, entry_id: int, message: str) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(update(t.entries).where(t.entries.c.id == entry_id).values(status=FAILED, error=message[:2000], scored_at=time.time()))
 
 
@@ -274,10 +286,11 @@ def _entry(row: RowMapping) -> dict[str, Any]:
 def set_visibility(engine: Engine, team: Team, entry_id: int, *, hidden: bool | None = None, withdrawn: bool | None = None) -> bool:
     """Hide/show or withdraw one of the team's own entries; ``False`` if it is not theirs."""
     values = {k: v for k, v in {"hidden": hidden, "withdrawn": withdrawn}.items() if v is not None}
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         changed = conn.execute(
             update(t.entries).where(t.entries.c.id == entry_id, t.entries.c.team_id == team.id).values(**values)
         ).rowcount
+        bump_revision(conn)
     return bool(changed)
 
 
@@ -290,7 +303,7 @@ def cached_comparison(engine: Engine, a: int, b: int) -> str | None:
 
 def cache_comparison(engine: Engine, a: int, b: int, results: str) -> None:
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(t.comparisons.insert().values(entry_a=a, entry_b=b, results=results, created_at=time.time()))
     except IntegrityError:  # computed concurrently: the first copy stays
         pass

@@ -148,7 +148,8 @@ def test_upgrade_from_schema_v1_keeps_the_data(db_url):
 
     upgraded = open_database(db_url)
     with upgraded.connect() as conn:
-        assert migrations.current_version(conn) == migrations.LATEST == 2
+        assert migrations.current_version(conn) == migrations.LATEST == 3
+    assert store.board_revision(upgraded) == 0  # the v3 counter exists
     rows = store.entries(upgraded, split="val", config="seen")
     assert [(r["model_name"], r["team"], r["summary"]["metrics"]["geoscore"]["value"]) for r in rows] == [("old model", "Old Team", 1.0)]
     assert store.cached_comparison(upgraded, 1, 1) is None  # the v2 table exists
@@ -157,3 +158,15 @@ def test_upgrade_from_schema_v1_keeps_the_data(db_url):
     upgraded.dispose()
     with pytest.raises(avg_bench.AvgBenchError, match="schema version 99, newer than this avg-bench"):
         open_database(db_url)
+
+
+def test_cached_table_sees_writes_of_another_server(client, lb, make_leaderboard, db_url, token, files):
+    entry_id = upload(client, token, files["val_good"], model_name="cached").json()["id"]
+    lb.score_pending()
+    assert [e["id"] for e in client.get("/api/entries", params={"split": "val"}).json()["entries"]] == [entry_id]
+    assert "cached" in client.get("/", params={"split": "val"}).text
+    other_process = make_leaderboard(db_url)  # a second server on the same database
+    team = store.authenticate(other_process.engine, token)
+    assert store.set_visibility(other_process.engine, team, entry_id, hidden=True)
+    assert client.get("/api/entries", params={"split": "val"}).json()["entries"] == []
+    assert 'id="empty"' in client.get("/", params={"split": "val"}).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,7 +81,8 @@ def test_submit_queue_state_quota_and_export(make_leaderboard, tmp_path, files):
         queued = run("submit", str(files["test_good"]), "--server", server.url, "--model-name", "T|1 <x>", "--split", "test", "--no-wait",
                      "--link", "https://example.org/code", env=env)
         assert queued.returncode == 0, queued.stderr
-        assert "entry 1: pending" in queued.stderr
+        assert re.search(r"^entry 1: (pending|scoring) \(http://127\.0\.0\.1:\d+/entries/1\)$", queued.stderr, re.M), queued.stderr
+        assert re.search(r"^entry 1: (pending|scoring|scored)", queued.stdout, re.M), queued.stdout  # the queue state
         refused = run("submit", str(files["test_bad"]), "--server", server.url, "--model-name", "T2", "--split", "test", env=env)
         assert refused.returncode == 2 and "(HTTP 429): test quota reached" in refused.stderr
         scored = run("submit", str(files["val_good"]), "--server", server.url, "--model-name", "V", env=env)
