@@ -6,10 +6,10 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import OperationalError
-from starlette.exceptions import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from avg_bench._version import __version__
 from avg_bench.errors import AvgBenchError, InputFileError, MissingPredictionsError

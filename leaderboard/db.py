@@ -42,7 +42,7 @@ def _sqlite_transactions(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -52,7 +52,7 @@ def _sqlite_transactions(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # noqa: ANN001
+    def _begin(conn) -> None:
         # A deferred transaction that reads before it writes fails at once with "database is
         # locked" when another writer committed in between (the busy timeout cannot help), so
         # writers take the write lock first; readers stay deferred and never block anyone.

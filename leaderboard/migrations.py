@@ -7,7 +7,7 @@ A database newer than this code is refused rather than half-understood.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import (
     Boolean,

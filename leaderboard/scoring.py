@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from avg_bench import Labels, evaluate, load_labels, read_predictions
-from avg_bench.errors import AvgBenchError, InputFileError, MissingPredictionsError, PredictionFileError
+from avg_bench.errors import AvgBenchError, InputFileError, MissingPredictionsError
 from avg_bench.predictions import PredictionSet
 from avg_bench.results import Results
 from avg_bench.spec import AVG_V1
@@ -117,15 +117,3 @@ def clip_errors_km(predictions: PredictionSet, labels: Labels) -> np.ndarray:
 
     return haversine_km(labels.lat, labels.lon, predictions.lat, predictions.lon)
 
-
-__all__ = [
-    "PredictionFileError",
-    "ServerLabels",
-    "TABLE_METRICS",
-    "check_predictions",
-    "clip_errors_km",
-    "display_name",
-    "renamed",
-    "score",
-    "summary",
-]

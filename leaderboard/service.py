@@ -5,14 +5,17 @@ A :class:`Leaderboard` owns the database engine, the server-held labels and the 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from avg_bench.errors import AvgBenchError
 from avg_bench.results import Results
@@ -85,8 +88,6 @@ class Leaderboard:
             path = Path(folder) / "upload.jsonl"
             data = _copy_limited(upload, path, self.settings.max_upload_bytes)
             predictions = scoring.check_predictions(path, shown_as, labels)
-        import hashlib
-
         entry_id = store.add_entry(
             self.engine,
             team,
@@ -119,7 +120,7 @@ class Leaderboard:
         except AvgBenchError as exc:
             store.fail(self.engine, entry_id, str(exc))
             return entry_id
-        except Exception as exc:  # noqa: BLE001  (recorded on the entry, logged for the operator)
+        except Exception as exc:
             log.exception("scoring entry %s failed", entry_id)
             store.fail(self.engine, entry_id, f"internal scoring error ({type(exc).__name__}); the operator has been told")
             return entry_id
@@ -214,8 +215,6 @@ class Leaderboard:
 
 
 def _without_sources(results: Results, a: int, b: int) -> Results:
-    import dataclasses
-
     comparison = results.comparison
     if comparison is not None:
         comparison = dataclasses.replace(comparison, baseline={**comparison.baseline, "source": f"entry {b}"})

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine, RowMapping

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from avg_bench.metrics.definitions import metric_table
 from avg_bench.spec import AVG_V1
@@ -65,11 +66,11 @@ def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
     if sort in _METRICS:
-        key = lambda r: metric_value(r, sort)  # noqa: E731
+        key = lambda r: metric_value(r, sort)
         best_first_desc = _METRICS[sort].higher_is_better
     else:
         field = {"model": "model_name", "date": "created_at"}.get(sort, sort)
-        key = lambda r: (r[field].casefold() if isinstance(r[field], str) else r[field])  # noqa: E731
+        key = lambda r: (r[field].casefold() if isinstance(r[field], str) else r[field])
         best_first_desc = sort == "date"  # newest first
     descending = best_first_desc if order is None else order == "desc"
     return sorted(rows, key=key, reverse=descending)

@@ -13,8 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from leaderboard_tests.lb_fixtures import (
+    hidden_label_records,
+    predictions_for,
+    val_label_records,
+    write_jsonl,
+)
 
-from leaderboard_tests.lb_fixtures import hidden_label_records, predictions_for, val_label_records, write_jsonl
 
 @pytest.fixture(scope="session")
 def labels_dir(tmp_path_factory) -> Path:

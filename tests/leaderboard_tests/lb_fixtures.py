@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from helpers import CITIES
 
 from avg_bench.geo import destination_point

@@ -6,10 +6,10 @@ import threading
 import time
 
 import uvicorn
+from leaderboard_tests.pg_server import free_port
 
 from leaderboard.app import create_app
 from leaderboard.service import Leaderboard
-from leaderboard_tests.pg_server import free_port
 
 
 class LiveServer:
@@ -21,7 +21,7 @@ class LiveServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

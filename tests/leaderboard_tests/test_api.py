@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from leaderboard_tests.lb_fixtures import auth, upload
 from sqlalchemy import text
 
 import avg_bench
 from leaderboard import migrations, store
 from leaderboard.db import make_engine, open_database
-from leaderboard_tests.lb_fixtures import auth, upload
 
 VAL_LABELS = "seen/val.jsonl"
 

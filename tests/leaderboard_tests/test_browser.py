@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from leaderboard_tests.live_server import LiveServer
 
 import avg_bench
 from leaderboard import store
-from leaderboard_tests.live_server import LiveServer
 
 CLI = Path(sys.executable).parent / "avg-bench"
 CHROMIUM = "/usr/bin/chromium"

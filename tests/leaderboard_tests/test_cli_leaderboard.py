@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from leaderboard_tests.live_server import LiveServer
 
 from leaderboard import store
 from leaderboard.db import open_database
-from leaderboard_tests.live_server import LiveServer
 
 CLI = Path(sys.executable).parent / "avg-bench"
 
@@ -81,8 +81,8 @@ def test_submit_queue_state_quota_and_export(make_leaderboard, tmp_path, files):
         queued = run("submit", str(files["test_good"]), "--server", server.url, "--model-name", "T|1 <x>", "--split", "test", "--no-wait",
                      "--link", "https://example.org/code", env=env)
         assert queued.returncode == 0, queued.stderr
-        assert re.search(r"^entry 1: (pending|scoring) \(http://127\.0\.0\.1:\d+/entries/1\)$", queued.stderr, re.M), queued.stderr
-        assert re.search(r"^entry 1: (pending|scoring|scored)", queued.stdout, re.M), queued.stdout  # the queue state
+        assert re.search(r"^entry 1: (pending|scoring) \(http://127\.0\.0\.1:\d+/entries/1\)$", queued.stderr, re.MULTILINE), queued.stderr
+        assert re.search(r"^entry 1: (pending|scoring|scored)", queued.stdout, re.MULTILINE), queued.stdout  # the queue state
         refused = run("submit", str(files["test_bad"]), "--server", server.url, "--model-name", "T2", "--split", "test", env=env)
         assert refused.returncode == 2 and "(HTTP 429): test quota reached" in refused.stderr
         scored = run("submit", str(files["val_good"]), "--server", server.url, "--model-name", "V", env=env)

@@ -9,20 +9,20 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from leaderboard_tests.lb_fixtures import auth, upload
 from schemathesis.checks import not_a_server_error
 
 from leaderboard import store
-from leaderboard_tests.lb_fixtures import auth, upload
 
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory, labels_dir):
     from fastapi.testclient import TestClient
+    from leaderboard_tests.lb_fixtures import predictions_for, val_label_records, write_jsonl
 
     from leaderboard.app import create_app
     from leaderboard.config import Settings
     from leaderboard.service import Leaderboard
-    from leaderboard_tests.lb_fixtures import predictions_for, val_label_records, write_jsonl
 
     folder = tmp_path_factory.mktemp("fuzz")
     lb = Leaderboard(Settings(db_url=f"sqlite:///{folder / 'fuzz.sqlite3'}", labels_dir=labels_dir, workers=0, bootstrap=50,

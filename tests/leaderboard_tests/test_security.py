@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import re
 import threading
-from pathlib import Path
 
 import pytest
+from leaderboard_tests.lb_fixtures import auth, hidden_label_records, upload, write_jsonl
 from sqlalchemy import func, select
 
 from avg_bench import AvgBenchError, load_labels, read_predictions
-from avg_bench.errors import InputFileError
 from leaderboard import schema, store
 from leaderboard.export import export_table
 from leaderboard.submissions import SubmissionMeta
-from leaderboard_tests.lb_fixtures import auth, hidden_label_records, upload, write_jsonl
 
 WRITES = [("POST", "/api/entries/1/hide"), ("POST", "/api/entries/1/show"), ("POST", "/api/entries/1/withdraw"), ("GET", "/api/me")]
 
