@@ -15,6 +15,8 @@ APT_NEEDS=(
   "ffmpeg:ffmpeg"          # canonical clip processing; its shared libraries also serve torchcodec
   "ffprobe:ffmpeg"
   "espeak-ng:espeak-ng"    # speech cues of AVG-Synth
+  "chromium:chromium"      # the leaderboard's browser tests (Playwright drives /usr/bin/chromium)
+  "pg_ctl:postgresql"      # the leaderboard's API tests also run on a real PostgreSQL server
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -30,13 +32,20 @@ apt_install() {
   ${runner[@]+"${runner[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# A command on PATH, or one of PostgreSQL's server programs, which Debian keeps in
+# /usr/lib/postgresql/<version>/bin rather than on PATH.
+has_command() {
+  command -v "$1" >/dev/null && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+}
+
 ensure_system() {
   local missing=()
   command -v "$PYTHON" >/dev/null || missing+=(python3)
   if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
   local need
   for need in "${APT_NEEDS[@]}"; do
-    command -v "${need%%:*}" >/dev/null || missing+=("${need#*:}")
+    has_command "${need%%:*}" || missing+=("${need#*:}")
   done
   if [ "${#missing[@]}" -gt 0 ]; then mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u); fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi

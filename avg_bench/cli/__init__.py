@@ -19,15 +19,19 @@ _EPILOG = (
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
     "  avg-bench validate avg-synth/\n"
+    "  avg-bench demo\n"
+    "  avg-bench baseline run knn-av --data avg-demo/avg-synth --split val --evaluate\n"
     "  avg-bench doctor\n"
-    "  avg-bench build manifest.jsonl --out avg/ --workers 4 --rate 30\n\n"
+    "  avg-bench build manifest.jsonl --out avg/ --workers 4 --rate 30\n"
+    "  avg-bench submit predictions.jsonl --server URL --token TOKEN --model-name my-model\n"
+    "  avg-bench leaderboard serve --labels avg-hidden-labels/\n\n"
     "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[") + "\n\n"
     "Run avg-bench COMMAND --help for a command's options and examples."
 )
 
 app = typer.Typer(
     name="avg-bench",
-    help="AVG-Bench: the audiovisual geolocation benchmark toolkit. Score predictions, build and check the dataset.",
+    help="AVG-Bench: the audiovisual geolocation benchmark toolkit. Score predictions, build and get the dataset, run baselines, submit to the leaderboard.",
     epilog=_EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -59,6 +63,8 @@ from avg_bench.cli import validate as _validate  # noqa: E402,F401
 from avg_bench.cli import download as _download  # noqa: E402,F401  (download, publish)
 from avg_bench.cli import doctor as _doctor  # noqa: E402,F401
 from avg_bench.cli import curate as _curate  # noqa: E402,F401
+from avg_bench.cli import submit as _submit  # noqa: E402,F401
+from avg_bench.cli import leaderboard as _leaderboard  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,130 @@
+"""The JSON API (``/api/...``); FastAPI publishes its OpenAPI spec at ``/openapi.json``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from avg_bench._version import __version__
+from leaderboard import store
+from leaderboard.auth import optional_team, require_team
+from leaderboard.service import Leaderboard, NotFound
+from leaderboard.submissions import SubmissionMeta
+from leaderboard.table import SORT_KEYS, board, public
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+Split = Literal["val", "test"]
+Config = Literal["seen", "geo-holdout"]
+Modalities = Literal["audio", "visual", "audio+visual"]
+SortKey = Literal[SORT_KEYS]  # type: ignore[valid-type]
+#: Entry ids are positive 32-bit integers (the databases' INTEGER range).
+MAX_ID = 2**31 - 1
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EntryRef = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
+def _lb(request: Request) -> Leaderboard:
+    return request.app.state.leaderboard
+
+
+@router.get("/health", summary="Server state")
+def health(request: Request) -> dict[str, Any]:
+    lb = _lb(request)
+    return {
+        "status": "ok",
+        "toolkit_version": __version__,
+        "boards": [{"config": c, "split": s} for c, s in lb.labels.available()],
+        "quota": {"test_submissions": lb.settings.quota_count, "window_days": lb.settings.quota_days},
+        "max_upload_bytes": lb.settings.max_upload_bytes,
+    }
+
+
+@router.get("/entries", summary="The leaderboard table", response_class=JSONResponse)
+def list_entries(
+    request: Request,
+    split: Split = "test",
+    config: Config = "seen",
+    modalities: Modalities | None = None,
+    sort: SortKey = "rank",
+    order: Literal["asc", "desc"] | None = None,
+) -> Response:
+    def compute(rows: list[dict[str, Any]]) -> Response:
+        listed = [public(r) for r in board(rows, modalities=modalities, sort=sort, order=order)]
+        return Response(json.dumps({"split": split, "config": config, "entries": listed}), media_type="application/json")
+
+    return _lb(request).public_view((split, config, "api", modalities, sort, order), compute)
+
+
+@router.get("/entries/{entry_id}", summary="One entry (hidden ones only to their team)")
+def get_entry(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
+    row = _lb(request).entry(entry_id, viewer=team)
+    return public(row, owner=team is not None and team.id == row["team_id"])
+
+
+@router.get("/entries/{entry_id}/results", summary="The full results JSON of a scored entry")
+def get_results(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
+    return _lb(request).results(entry_id, viewer=team).to_dict()
+
+
+@router.get("/compare", summary="Paired comparison of two entries (a minus b)")
+def compare(request: Request, a: EntryRef, b: EntryRef) -> dict[str, Any]:
+    return _lb(request).compare(a, b).to_dict()
+
+
+@router.post("/submissions", status_code=202, summary="Submit a predictions file (scored in the background)")
+def submit(
+    request: Request,
+    file: UploadFile = File(..., description="predictions.jsonl"),
+    model_name: str = Form(..., max_length=200),
+    split: Split = Form("val"),
+    config: Config = Form("seen"),
+    modalities: Modalities = Form("audio+visual"),
+    link: str = Form("", max_length=500),
+    external_data: str = Form("", max_length=500),
+    toolkit_version: str = Form(__version__, max_length=50),
+    dataset_version: str = Form("", max_length=100),
+    team: store.Team = Depends(require_team),
+) -> JSONResponse:
+    meta = SubmissionMeta(
+        model_name=model_name, split=split, config=config, modalities=modalities, link=link,
+        external_data=external_data, toolkit_version=toolkit_version, dataset_version=dataset_version,
+    )
+    row = _lb(request).submit(team, meta, file.file, file.filename)
+    return JSONResponse(public(row, owner=True), status_code=202)
+
+
+@router.get("/me", summary="The calling team: quota and every own entry")
+def me(request: Request, team: store.Team = Depends(require_team)) -> dict[str, Any]:
+    lb = _lb(request)
+    rows = store.entries(lb.engine, team_id=team.id, statuses=None, include_private=True)
+    return {
+        "team": team.name,
+        "quota": store.team_quota(lb.engine, team.id, lb.settings.quota_count, lb.settings.quota_days).to_dict(),
+        "entries": [public(r, owner=True) for r in rows],
+    }
+
+
+def _own(request: Request, team: store.Team, entry_id: int, **change: bool) -> dict[str, Any]:
+    lb = _lb(request)
+    if not store.set_visibility(lb.engine, team, entry_id, **change):
+        raise NotFound(f"no entry {entry_id} of team {team.name}")
+    return public(lb.entry(entry_id, viewer=team), owner=True)
+
+
+@router.post("/entries/{entry_id}/hide", summary="Hide an own entry from the table")
+def hide(request: Request, entry_id: EntryId, team: store.Team = Depends(require_team)) -> dict[str, Any]:
+    return _own(request, team, entry_id, hidden=True)
+
+
+@router.post("/entries/{entry_id}/show", summary="Show a hidden own entry again")
+def show(request: Request, entry_id: EntryId, team: store.Team = Depends(require_team)) -> dict[str, Any]:
+    return _own(request, team, entry_id, hidden=False)
+
+
+@router.post("/entries/{entry_id}/withdraw", summary="Withdraw an own entry for good (its quota use stays)")
+def withdraw(request: Request, entry_id: EntryId, team: store.Team = Depends(require_team)) -> dict[str, Any]:
+    return _own(request, team, entry_id, withdrawn=True)

@@ -1,0 +1,66 @@
+"""What a submission must carry besides the file, checked the same way for the API and the page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from avg_bench._version import __version__
+from avg_bench.errors import AvgBenchError
+from avg_bench.spec import AVG_V1
+
+MODALITIES = ("audio", "visual", "audio+visual")
+SPLITS = ("val", "test")
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class SubmissionError(AvgBenchError):
+    """A submission's metadata is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class SubmissionMeta:
+    model_name: str
+    split: str = "val"
+    config: str = "seen"
+    modalities: str = "audio+visual"
+    link: str = ""
+    external_data: str = ""
+    toolkit_version: str = __version__
+    dataset_version: str = ""
+
+    def __post_init__(self) -> None:
+        for name, limit in (("model_name", 200), ("link", 500), ("external_data", 500), ("toolkit_version", 50), ("dataset_version", 100)):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise SubmissionError(f"field {name!r} must be text")
+            value = value.strip()
+            object.__setattr__(self, name, value)
+            if len(value) > limit:
+                raise SubmissionError(f"field {name!r} is longer than {limit} characters ({len(value)})")
+            if _CONTROL.search(value):
+                raise SubmissionError(f"field {name!r} contains control characters")
+        if not self.model_name:
+            raise SubmissionError("field 'model_name' is required (the name shown in the table)")
+        if self.split not in SPLITS:
+            raise SubmissionError(f"field 'split' must be one of {', '.join(SPLITS)}, found {self.split!r}")
+        if self.config not in AVG_V1.configs:
+            raise SubmissionError(f"field 'config' must be one of {', '.join(AVG_V1.configs)}, found {self.config!r}")
+        if self.modalities not in MODALITIES:
+            raise SubmissionError(f"field 'modalities' must be one of {', '.join(MODALITIES)}, found {self.modalities!r}")
+        if self.link and not _LINK.fullmatch(self.link):
+            raise SubmissionError("field 'link' must be an http:// or https:// URL to the code or paper (or empty)")
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "split": self.split,
+            "config": self.config,
+            "modalities": self.modalities,
+            "link": self.link,
+            "external_data": self.external_data,
+            "toolkit_version": self.toolkit_version,
+            "dataset_version": self.dataset_version,
+        }

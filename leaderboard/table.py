@@ -1,0 +1,90 @@
+"""The leaderboard table: ranking, sorting and filtering of scored entries, and their public form."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from avg_bench.metrics.definitions import metric_table
+from avg_bench.spec import AVG_V1
+from leaderboard.scoring import TABLE_METRICS
+
+#: The ranking metric: GeoScore, the one number that uses every error (higher is better).
+RANK_METRIC = "geoscore"
+_METRICS = {m.name: m for m in metric_table(AVG_V1)}
+SORT_KEYS = ("rank", "model", "team", "date", "modalities") + TABLE_METRICS
+
+#: Entry fields anyone may read; the error message and private flags are for the owning team.
+PUBLIC_FIELDS = (
+    "id", "model_name", "team", "link", "modalities", "external_data", "toolkit_version", "dataset_version",
+    "split", "config", "status", "n_predictions", "summary",
+)
+OWNER_FIELDS = ("hidden", "withdrawn", "error")
+
+
+def iso_date(ts: float | None) -> str | None:
+    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def public(row: dict[str, Any], *, owner: bool = False) -> dict[str, Any]:
+    data = {k: row[k] for k in PUBLIC_FIELDS}
+    data["created_at"] = iso_date(row["created_at"])
+    data["scored_at"] = iso_date(row["scored_at"])
+    if "rank" in row:
+        data["rank"] = row["rank"]
+    if owner:
+        data.update({k: row[k] for k in OWNER_FIELDS})
+    return data
+
+
+def metric_value(row: dict[str, Any], name: str) -> float:
+    return row["summary"]["metrics"][name]["value"]
+
+
+def ranked(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with ``rank`` by GeoScore (ties share a rank: 1, 2, 2, 4), best first."""
+    ordered = sorted(rows, key=lambda r: (-metric_value(r, RANK_METRIC), r["created_at"]))
+    previous, rank = None, 0
+    out = []
+    for position, row in enumerate(ordered, start=1):
+        value = round(metric_value(row, RANK_METRIC), 9)
+        if value != previous:
+            rank, previous = position, value
+        out.append({**row, "rank": rank})
+    return out
+
+
+def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort: str = "rank", order: str | None = None) -> list[dict[str, Any]]:
+    """Rank every scored row, then filter by modalities and sort by ``sort``.
+
+    ``order`` defaults to the metric's own "best first" (descending accuracy, ascending km).
+    """
+    rows = ranked(rows)
+    if modalities:
+        rows = [r for r in rows if r["modalities"] == modalities]
+    if sort not in SORT_KEYS:
+        raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
+    if sort in _METRICS:
+        key = lambda r: metric_value(r, sort)
+        best_first_desc = _METRICS[sort].higher_is_better
+    else:
+        field = {"model": "model_name", "date": "created_at"}.get(sort, sort)
+        key = lambda r: (r[field].casefold() if isinstance(r[field], str) else r[field])
+        best_first_desc = sort == "date"  # newest first
+    descending = best_first_desc if order is None else order == "desc"
+    return sorted(rows, key=key, reverse=descending)
+
+
+def default_order(sort: str) -> str:
+    if sort in _METRICS:
+        return "desc" if _METRICS[sort].higher_is_better else "asc"
+    return "desc" if sort == "date" else "asc"
+
+
+def metric_label(name: str) -> str:
+    return _METRICS[name].label
+
+
+def is_fraction(name: str) -> bool:
+    return _METRICS[name].is_fraction
