@@ -170,3 +170,21 @@ def test_cached_table_sees_writes_of_another_server(client, lb, make_leaderboard
     assert store.set_visibility(other_process.engine, team, entry_id, hidden=True)
     assert client.get("/api/entries", params={"split": "val"}).json()["entries"] == []
     assert 'id="empty"' in client.get("/", params={"split": "val"}).text
+
+
+def test_a_scoring_failure_is_shown_to_its_team_and_not_charged(client, lb, make_leaderboard, db_url, token, files, tmp_path):
+    entry_id = upload(client, token, files["test_good"], split="test").json()["id"]
+    from leaderboard.config import Settings
+    from leaderboard.service import Leaderboard
+
+    without_labels = Leaderboard(Settings(db_url=db_url, labels_dir=tmp_path / "empty", workers=0))
+    try:
+        assert without_labels.score_pending() == 1
+    finally:
+        without_labels.stop()
+    mine = client.get(f"/api/entries/{entry_id}", headers=auth(token)).json()
+    assert mine["status"] == "failed"
+    assert mine["error"] == "this leaderboard holds no labels for split 'test' of configuration 'seen'"
+    assert "error" not in client.get(f"/api/entries/{entry_id}").json()  # only the team sees the message
+    assert client.get("/api/me", headers=auth(token)).json()["quota"]["used"] == 0
+    assert upload(client, token, files["test_good"], split="test").status_code == 202  # the quota was not used up
