@@ -22,6 +22,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,14 @@ class Fault:
             raise ValueError(f"unknown fault {self.kind!r}; expected one of {FAULT_KINDS}")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a killed build, the watchdog, a cut fault) are expected here: no traceback."""
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class VideoHost:
     """Serve the files under ``root`` at ``http://127.0.0.1:PORT/<relative path>``."""
 
@@ -67,7 +76,7 @@ class VideoHost:
         self.requests: dict[str, int] = {}
         self.ranges: list[tuple[str, str | None]] = []
         self.closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="video-host", daemon=True)
 
