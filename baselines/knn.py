@@ -57,9 +57,9 @@ class EmbeddingPredictor(Predictor):
 
     def __init__(self, *, seed: int = 0, standardise: bool = True, device: str = "cpu", batch_size: int = 16,
                  cache: bool = True, progress: bool = True) -> None:
-        super().__init__(seed=seed)
+        super().__init__(seed=seed, progress=progress)
         self.standardise = standardise
-        self.device, self.batch_size, self.cache, self.progress = device, batch_size, cache, progress
+        self.device, self.batch_size, self.cache = device, batch_size, cache
         self._standardisers: dict[str, _Standardiser] = {}
 
     def feature_specs(self) -> dict[str, str]:

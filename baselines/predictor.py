@@ -94,8 +94,8 @@ class Predictor(abc.ABC):
     #: Which inputs it looks at: a subset of ("audio", "video"); empty for priors.
     modalities: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, seed: int = 0) -> None:
-        self.seed = seed
+    def __init__(self, *, seed: int = 0, progress: bool = True) -> None:
+        self.seed, self.progress = seed, progress
 
     @abc.abstractmethod
     def fit(self, train: ClipSplit) -> Predictor:

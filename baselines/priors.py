@@ -37,8 +37,8 @@ class RandomSphere(Predictor):
     name: ClassVar[str] = "random-sphere"
     OPTIONS: ClassVar[dict[str, str]] = {"samples": "uniform candidates written per clip as `samples` (0: none)"}
 
-    def __init__(self, *, seed: int = 0, samples: int = 0) -> None:
-        super().__init__(seed=seed)
+    def __init__(self, *, seed: int = 0, samples: int = 0, progress: bool = True) -> None:
+        super().__init__(seed=seed, progress=progress)
         if samples < 0:
             raise ValueError(f"samples must be >= 0, found {samples}")
         self.samples = samples
@@ -67,8 +67,8 @@ class TrainPrior(Predictor):
         "strategy": "mode: the location with most training clips; sample: a training clip's coordinates per clip",
     }
 
-    def __init__(self, *, seed: int = 0, strategy: Literal["mode", "sample"] = "mode") -> None:
-        super().__init__(seed=seed)
+    def __init__(self, *, seed: int = 0, strategy: Literal["mode", "sample"] = "mode", progress: bool = True) -> None:
+        super().__init__(seed=seed, progress=progress)
         if strategy not in ("mode", "sample"):
             raise ValueError(f"strategy must be 'mode' or 'sample', found {strategy!r}")
         self.strategy = strategy

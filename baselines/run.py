@@ -16,7 +16,7 @@ from typing import Any
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.errors import AvgBenchError
 from avg_bench.spec import AVG_V1
-from baselines.dataset import load_split
+from baselines.dataset import ClipSplit, load_split
 from baselines.registry import create
 
 
@@ -53,8 +53,7 @@ def run_baseline(
         raise AvgBenchError(f"--split {split} is also the training split: predict a held-out split (val, test)")
     if evaluate and split in AVG_V1.hidden_splits:
         raise AvgBenchError(f"--evaluate needs labels, and the {split!r} split's are hidden: submit it to the leaderboard")
-    extra = {"progress": progress} if "progress" in _init_keywords(name) else {}
-    predictor = create(name, options, seed=seed, **extra)
+    predictor = create(name, options, seed=seed, progress=progress)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     train = load_split(data, train_split, config=config)
@@ -87,41 +86,22 @@ def run_baseline(
     if evaluate:
         from avg_bench.evaluation import evaluate as score
 
-        labels = _labels_of(target)
+        labels = _labels_of(target, limited=limit is not None)
         run.results = score(out_path, labels, allow_missing=record["abstained"] > 0, bootstrap=bootstrap,
                             seed=seed, split=split, config=config)
     return run
 
 
-def _labels_of(split):
-    """The split's labels for scoring: its shards, or only its first clips after ``--limit``."""
-    from avg_bench.labels import load_labels
-
-    labels = load_labels(split.shards if len(split.shards) > 1 else split.shards[0])
-    if len(labels) == len(split):
-        return labels
+def _labels_of(split: ClipSplit, limited: bool):
+    """What to score against: the split's shards (with their revision), or, after ``--limit``, the
+    labels of the clips that ran, taken from the split already in memory."""
+    if not limited:
+        return split.shards
     from avg_bench.labels import labels_from_records
 
-    keep = set(split.clip_ids)
-    records = [row for row in _label_rows(split) if row["clip_id"] in keep]
+    lat, lon = split.require_labels("--evaluate")
+    columns = {key: split.labels[key] for key in ("location_id", "continent", "country", "admin1", "city")}
+    records = [{"clip_id": clip_id, "lat": float(lat[i]), "lon": float(lon[i]),
+                **{key: values[i] for key, values in columns.items()}}
+               for i, clip_id in enumerate(split.clip_ids)]
     return labels_from_records(records, source=f"{split.config}/{split.split} (first {len(split)} clips)")
-
-
-def _label_rows(split) -> list[dict]:
-    import pyarrow.parquet as pq
-
-    columns = ["clip_id", "location_id", "lat", "lon", "continent", "country", "admin1", "city"]
-    return [row for shard in split.shards for row in pq.read_table(shard, columns=columns).to_pylist()]
-
-
-def _init_keywords(name: str) -> set[str]:
-    import inspect
-
-    from baselines.registry import get_entry
-
-    cls = get_entry(name).load()
-    keywords: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" in klass.__dict__ and klass is not object:
-            keywords |= set(inspect.signature(klass.__dict__["__init__"]).parameters)
-    return keywords

@@ -55,14 +55,14 @@ class VlmZeroShot(Predictor):
     def __init__(self, *, seed: int = 0, model: str = DEFAULT_MODEL, revision: str | None = None,
                  device: str = "cpu", dtype: str = "auto", keyframes: int = 4, max_new_tokens: int = 512,
                  temperature: float = 0.0, max_pixels: int | None = None, progress: bool = True) -> None:
-        super().__init__(seed=seed)
+        super().__init__(seed=seed, progress=progress)
         if not 1 <= keyframes <= 4:
             raise ValueError(f"keyframes must be between 1 and 4, found {keyframes}")
         if max_new_tokens < 1 or temperature < 0:
             raise ValueError("max_new_tokens must be >= 1 and temperature >= 0")
         self.model_name, self.revision, self.device, self.dtype = model, revision, device, dtype
         self.keyframes, self.max_new_tokens, self.temperature = keyframes, max_new_tokens, temperature
-        self.max_pixels, self.progress = max_pixels, progress
+        self.max_pixels = max_pixels
         self._prompter: _Prompter | None = None
         self._model: Any = None
 
