@@ -32,11 +32,15 @@ def test_hit_exactly_when_distance_is_at_most_the_radius(level, offset_km, start
         predicted=np.ones(n, bool), true_hierarchy=_dummy(n), pred_hierarchy=_dummy(n), spec=AVG_V1,
     )
     column = list(THRESHOLDS).index(level)
-    for i in range(n):
-        if abs(d[i] - radius) < 1e-9:
-            continue  # a tie closer than floating point can place it: either answer is honest
-        assert row[i, column] == float(d[i] <= radius), (d[i], radius)
-        assert row[i, column] == float(offset_km <= 0)
+    # The scorer's hit must agree with the distance it computes, on every row, ties included.
+    assert row[:, column].tolist() == (d <= radius).astype(float).tolist(), (d, radius)
+    ties = np.abs(d - radius) < 1e-9
+    if offset_km != 0.0:
+        assert not ties.any(), "a 1 m offset must be resolvable: the destination point is off"
+        assert row[:, column].tolist() == [float(offset_km < 0)] * n
+    else:
+        # A point placed on the circle lands within floating point of it, either side.
+        assert ties.all(), np.abs(d - radius).max()
 
 
 def test_exactly_on_the_threshold_counts_as_a_hit():
