@@ -61,6 +61,9 @@ def test_destination_point_lands_at_the_requested_distance(start, bearing, dista
     lat, lon = destination_point(*start, bearing, distance_km)
     assert -90 <= lat <= 90 and -180 <= lon <= 180
     assert float(haversine_km(*start, lat, lon)) == pytest.approx(distance_km, abs=1e-6)
+    # The direction matters too: geopy's great-circle destination is the independent oracle.
+    expected = great_circle(kilometers=distance_km, radius=EARTH_RADIUS_KM).destination(start, bearing)
+    assert float(haversine_km(lat, lon, expected.latitude, expected.longitude)) < 1e-6
 
 
 def test_unit_vectors_round_trip():
