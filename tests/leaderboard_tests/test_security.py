@@ -108,11 +108,13 @@ def test_malformed_uploads_get_the_scorers_messages(client, token, case, tmp_pat
     assert response.json()["error"].startswith(expected)
     local = tmp_path / "bad.jsonl"
     local.write_bytes(content)
-    try:  # the same words as the local scorer, but for the path of the labels
-        labels = load_labels(labels_dir / "seen" / "val.jsonl")
+    # The same words as the local scorer, but for the path of the labels.
+    labels = load_labels(labels_dir / "seen" / "val.jsonl")
+    with pytest.raises(AvgBenchError) as raised:
         read_predictions(local, labels).ensure_complete(labels)
-    except AvgBenchError as exc:
-        assert str(exc).replace(str(local), "bad.jsonl").replace(str(labels_dir / "seen" / "val.jsonl"), "the val split, configuration seen") == response.json()["error"]
+    local_words = str(raised.value).replace(str(local), "bad.jsonl")
+    local_words = local_words.replace(str(labels_dir / "seen" / "val.jsonl"), "the val split, configuration seen")
+    assert local_words == response.json()["error"]
 
 
 INJECTIONS = [
