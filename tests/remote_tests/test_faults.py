@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -152,14 +151,19 @@ def test_killed_builds_resume_to_an_identical_dataset(synth_sources, local_build
     out = tmp_path / "out"
     command = [str(Path(sys.executable).parent / "avg-bench"), "build", str(remote_manifest_path), "--out", str(out),
                "--workers", "2", "--rate", "0", "--name", "AVG-Synth"]
-    rng = random.Random(4)
+    ok: set[str] = set()
     for _ in range(3):
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(1.5, 5.0))
+        # Kill as soon as this run has finished one more clip: mid-build, with other clips in flight.
+        done_before = len(ok)
+        deadline = time.monotonic() + 120
+        while len(_ok_clips(out)) <= done_before and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.poll() is None, "the build ended before the kill: the test did not interrupt it"
         os.killpg(child.pid, signal.SIGKILL)  # the whole job: Python, yt-dlp and ffmpeg children
         child.wait()
-        with sqlite3.connect(out / ".work" / "ledger.sqlite") as db:
-            ok = {r[0] for r in db.execute("SELECT clip_id FROM clips WHERE state='ok'")}
+        ok = _ok_clips(out)
+        assert done_before < len(ok) < 9, (done_before, len(ok))  # progress made, build unfinished
         # Nothing counts as done without its complete clip folder.
         for clip_id in ok:
             meta = json.loads((out / ".work" / "clips" / clip_id / "clip.json").read_text())
@@ -170,3 +174,15 @@ def test_killed_builds_resume_to_an_identical_dataset(synth_sources, local_build
     assert shard_rows(out) == shard_rows(local_build.out_dir)
     with sqlite3.connect(out / ".work" / "ledger.sqlite") as db:
         assert db.execute("SELECT count(*), count(DISTINCT clip_id), sum(state='ok') FROM clips").fetchone() == (9, 9, 9)
+
+
+def _ok_clips(out: Path) -> set[str]:
+    """Clips the ledger records as done (none before the ledger exists)."""
+    ledger = out / ".work" / "ledger.sqlite"
+    if not ledger.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5) as db:
+            return {r[0] for r in db.execute("SELECT clip_id FROM clips WHERE state='ok'")}
+    except sqlite3.OperationalError:  # created but its table not yet: nothing done
+        return set()
