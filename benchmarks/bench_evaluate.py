@@ -134,6 +134,13 @@ def main() -> None:
         big_size = paths["big"].stat().st_size / 1e6
         seconds, memory = peak_rss_mb([CLI, "evaluate", str(paths["big"]), "--labels", str(paths["jsonl"]), "--json", str(folder / "r.json")])
         rows.append((f"{big_size:.0f} MB predictions file: time / peak memory", f"{seconds:.2f} s / {memory:.0f} MB", "memory << file", memory < big_size))
+        hostile = folder / "hostile.jsonl"
+        with hostile.open("wb") as handle:  # one 30 MiB line: refused after reading at most the line limit
+            handle.write(b'{"clip_id": "avg1-000000", "lat": 0, "lon": 0, "reasoning": "' + b"z" * (30 << 20) + b'"}\n')
+        start = time.perf_counter()
+        refused = subprocess.run([CLI, "evaluate", str(hostile), "--labels", str(paths["jsonl"])], capture_output=True)
+        seconds = time.perf_counter() - start
+        rows.append(("30 MiB single-line file: time to refuse (exit 2)", f"{seconds:.2f} s", "<= 5 s", seconds <= 5.0 and refused.returncode == 2))
 
     print_table(console, "bench_evaluate", rows)
 

@@ -12,7 +12,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -269,17 +268,14 @@ def test_huge_line_fails_fast_in_bounded_memory(tmp_path, label_sets):
     avg_bench.evaluate([{"clip_id": "avg1-000001", "lat": 0.0, "lon": 0.0}], labels, bootstrap=0, allow_missing=True)  # warm caches
 
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(PredictionFileError) as info:
             avg_bench.evaluate(path, labels, bootstrap=0)
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert str(info.value) == f"{path}:2: line is longer than the {MAX_LINE_BYTES >> 20} MiB limit"
-    assert peak < 20 * 10**6, f"peak {peak / 1e6:.1f} MB"
-    assert elapsed < 5.0
+    assert peak < 20 * 10**6, f"peak {peak / 1e6:.1f} MB"  # how fast it refuses: benchmarks/bench_evaluate.py
 
 
 def test_fixture_script_writes_every_case(tmp_path):
