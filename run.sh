@@ -47,6 +47,8 @@ ensure_system() {
   for need in "${APT_NEEDS[@]}"; do
     has_command "${need%%:*}" || missing+=("${need#*:}")
   done
+  # AVG-Synth burns a SYNTHETIC label into every frame with this font (ffmpeg's drawtext).
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u); fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   "$PYTHON" - <<'PY' || { echo "AVG-Bench needs Python >= 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=python3.11 or newer" >&2; exit 1; }

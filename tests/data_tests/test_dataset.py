@@ -10,6 +10,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import datasets
 import pyarrow.parquet as pq
 import pytest
 
@@ -21,7 +22,6 @@ from avg_bench.data.schema import ClipRecord
 from avg_bench.data.validate import validate
 from avg_bench.geo import reverse_geocode
 
-datasets = pytest.importorskip("datasets", reason="the hf extra (datasets, torch, torchcodec) is part of the test extra")
 CLI = str(Path(sys.executable).parent / "avg-bench")
 
 

@@ -1,6 +1,5 @@
 """The 1,000 AVG-v1 locations: bit-identical regeneration, coverage, separation, labels, map, errors."""
 
-import importlib.util
 import json
 import math
 from collections import Counter
@@ -127,10 +126,6 @@ def test_shipped_map_exists_and_is_small():
     assert png.stat().st_size < 400_000
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("matplotlib") is None,
-    reason="the map needs matplotlib (the 'maps' extra)",
-)
 def test_map_renders_deterministically(shipped, tmp_path):
     first = loc.render_locations_map(shipped, tmp_path / "a.png")
     second = loc.render_locations_map(shipped, tmp_path / "b.png")
