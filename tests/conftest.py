@@ -23,6 +23,33 @@ N_LOCATIONS, VIDEOS, CLIPS_PER_VIDEO = 12, 5, 4  # 12 locations x 20 clips
 # No test may reach a model hub: a hub name fails at once instead of retrying for seconds.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+#: Fixtures that make media with ffmpeg/espeak-ng or serve it: their tests are the `media` tier.
+MEDIA_FIXTURES = frozenset({"synth_dataset", "synth_sources", "local_build", "host", "clean_host", "remote_manifest_path"})
+#: Modules whose own fixtures render media (AVG-Synth pieces, canonical clips).
+MEDIA_MODULES = frozenset({"test_synth.py", "test_media.py"})
+#: Modules that train models for seconds each: correct, but not for the edit-test loop.
+SLOW_MODULES = frozenset({"test_atoms.py", "test_flow.py", "test_audio_atoms_locator.py", "test_fuzz.py",
+                          "test_cli_leaderboard.py"})
+#: Fixtures that start dozens of CLI processes.
+SLOW_FIXTURES = frozenset({"cli_runs"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tiers from what a test uses, so new tests land in the right one without a decorator.
+
+    ``pytest -m "not slow and not media and not browser and not postgres"`` is the fast tier; CI runs all.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & MEDIA_FIXTURES or item.path.name in MEDIA_MODULES:
+            item.add_marker(pytest.mark.media)
+        if item.path.name in SLOW_MODULES or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+        if "postgres_server" in fixtures or "postgresql" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+
 
 @dataclass(frozen=True)
 class SynthDataset:

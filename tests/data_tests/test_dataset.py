@@ -199,6 +199,7 @@ def test_validation_catches_a_missing_clip(copy_of_dataset):
     assert found["count"]  # its location now has 19 clips
 
 
+@pytest.mark.media
 def test_validation_catches_silent_black_and_wrong_duration_clips(tmp_path):
     """Faults planted in the sources themselves: the build records them, validate names the clips."""
     from data_tests.media_fixtures import make_av_source, make_black_source, make_silent_source

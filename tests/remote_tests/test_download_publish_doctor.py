@@ -96,6 +96,7 @@ def test_publish_sends_shards_card_checksums_and_never_labels(local_build, tmp_p
         publish(folder, "me/AVG-Synth", api=_FakeHub())
 
 
+@pytest.mark.slow
 def test_doctor_reports_each_check_as_json(tmp_path):
     from avg_bench.doctor import check_disk, check_ytdlp
 
