@@ -67,12 +67,12 @@ def get_entry(request: Request, entry_id: EntryId, team: store.Team | None = Dep
 
 @router.get("/entries/{entry_id}/results", summary="The full results JSON of a scored entry")
 def get_results(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
-    return _lb(request).results(entry_id, viewer=team).to_dict()
+    return _lb(request).results(entry_id, viewer=team)
 
 
 @router.get("/compare", summary="Paired comparison of two entries (a minus b)")
 def compare(request: Request, a: EntryRef, b: EntryRef) -> dict[str, Any]:
-    return _lb(request).compare(a, b).to_dict()
+    return _lb(request).compare(a, b)
 
 
 @router.post("/submissions", status_code=202, summary="Submit a predictions file (scored in the background)")

@@ -24,6 +24,9 @@ from leaderboard.table import board, default_order, iso_date, metric_label
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))  # Starlette turns autoescape on
 _METRICS = {m.name: m for m in metric_table(AVG_V1)}
+#: Below this many locations a cluster-bootstrap p-value is flagged as unreliable on the compare page
+#: (a percentile bootstrap over few clusters is anti-conservative; ~30 is the usual floor).
+MIN_P_LOCATIONS = 30
 
 
 def number(value: float | None, name: str, *, signed: bool = False) -> str:
@@ -40,7 +43,7 @@ templates.env.filters["number"] = number
 templates.env.filters["date"] = lambda ts: (iso_date(ts) or "")[:10]
 templates.env.globals.update(
     metric_label=metric_label, TABLE_METRICS=TABLE_METRICS, MODALITIES=MODALITIES, version=__version__,
-    CONFIGS=AVG_V1.configs, METRICS=_METRICS,
+    CONFIGS=AVG_V1.configs, METRICS=_METRICS, MIN_P_LOCATIONS=MIN_P_LOCATIONS,
 )
 
 
@@ -97,7 +100,7 @@ def entry_page(request: Request, entry_id: EntryId) -> HTMLResponse:
     row = lb.entry(entry_id)
     results = lb.results(entry_id) if row["status"] == store.SCORED else None
     others = [r for r in store.entries(lb.engine, split=row["split"], config=row["config"]) if r["id"] != entry_id]
-    return _page(request, "entry.html", entry=row, results=results, others=others)
+    return _page(request, "entry.html", entry=row, results=results, others=others, min_locations=lb.settings.min_locations)
 
 
 @router.get("/entries/{entry_id}/map.png")

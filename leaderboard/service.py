@@ -22,6 +22,7 @@ from avg_bench.results import Results
 from leaderboard import scoring, store
 from leaderboard.config import Settings
 from leaderboard.db import open_database
+from leaderboard.disclosure import is_hidden, public_results, require_enough_locations
 from leaderboard.submissions import SubmissionMeta
 
 log = logging.getLogger("leaderboard")
@@ -84,6 +85,7 @@ class Leaderboard:
         """Check and queue a submission; returns the new entry (``pending``)."""
         shown_as = scoring.display_name(filename)
         labels = self.labels.get(meta.config, meta.split)
+        require_enough_locations(labels.n_locations, self.settings.min_locations, meta.split)
         with tempfile.TemporaryDirectory(prefix="avg-upload-") as folder:
             path = Path(folder) / "upload.jsonl"
             data = _copy_limited(upload, path, self.settings.max_upload_bytes)
@@ -159,14 +161,17 @@ class Leaderboard:
             raise NotFound(f"no entry {entry_id}")
         return row
 
-    def results(self, entry_id: int, viewer: store.Team | None = None) -> Results:
+    def results(self, entry_id: int, viewer: store.Team | None = None) -> dict[str, Any]:
+        """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`),
+        to every viewer alike: the owning team is as much a possible attacker as anyone."""
         row = self.entry(entry_id, viewer=viewer, with_results=True)
         if row["status"] != store.SCORED:
             raise NotFound(f"entry {entry_id} is {row['status']}, not scored")
-        return Results.from_dict(json.loads(row["results"]))
+        return public_results(json.loads(row["results"]), k=self.settings.min_locations)
 
-    def compare(self, a: int, b: int) -> Results:
-        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached."""
+    def compare(self, a: int, b: int) -> dict[str, Any]:
+        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached; as it
+        may be published (hidden splits: see :mod:`leaderboard.disclosure`)."""
         if a == b:
             raise AvgBenchError("compare two different entries")
         rows = [self.entry(a), self.entry(b)]
@@ -187,7 +192,7 @@ class Leaderboard:
             results = _without_sources(results, a, b)
             cached = results.to_json()
             store.cache_comparison(self.engine, a, b, cached)
-        return Results.from_dict(json.loads(cached))
+        return public_results(json.loads(cached), k=self.settings.min_locations)
 
     def error_map(self, entry_id: int) -> bytes:
         """PNG of the entry's errors, binned on a coarse grid (see :mod:`leaderboard.errormap`)."""
@@ -198,15 +203,16 @@ class Leaderboard:
             if entry_id in self._maps:
                 self._maps.move_to_end(entry_id)
                 return self._maps[entry_id]
-        from leaderboard.errormap import render_error_map
+        from leaderboard.errormap import cell_means, render_error_map
 
         labels = self.labels.get(row["config"], row["split"])
         with tempfile.TemporaryDirectory(prefix="avg-map-") as folder:
             path = Path(folder) / "predictions.jsonl"
             path.write_bytes(store.predictions_bytes(self.engine, entry_id))
             predictions = scoring.check_predictions(path, path.name, labels)
-        png = render_error_map(labels.lat, labels.lon, scoring.clip_errors_km(predictions, labels),
-                               title=f"{row['model_name']} ({row['team']}), {row['split']}/{row['config']}")
+        means, _ = cell_means(labels.lat, labels.lon, scoring.clip_errors_km(predictions, labels), labels.location_id,
+                              min_locations=self.settings.min_locations if is_hidden(row["split"]) else 1)
+        png = render_error_map(means, title=f"{row['model_name']} ({row['team']}), {row['split']}/{row['config']}")
         with self._maps_lock:
             self._maps[entry_id] = png
             while len(self._maps) > 64:
