@@ -53,7 +53,8 @@ def list_entries(
     order: Literal["asc", "desc"] | None = None,
 ) -> Response:
     def compute(rows: list[dict[str, Any]]) -> Response:
-        listed = [public(r) for r in board(rows, modalities=modalities, sort=sort, order=order)]
+        k = _lb(request).settings.min_locations
+        listed = [public(r, k=k) for r in board(rows, modalities=modalities, sort=sort, order=order, k=k)]
         return Response(json.dumps({"split": split, "config": config, "entries": listed}), media_type="application/json")
 
     return _lb(request).public_view((split, config, "api", modalities, sort, order), compute)
@@ -62,7 +63,7 @@ def list_entries(
 @router.get("/entries/{entry_id}", summary="One entry (hidden ones only to their team)")
 def get_entry(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
     row = _lb(request).entry(entry_id, viewer=team)
-    return public(row, owner=team is not None and team.id == row["team_id"])
+    return public(row, owner=team is not None and team.id == row["team_id"], k=_lb(request).settings.min_locations)
 
 
 @router.get("/entries/{entry_id}/results", summary="The full results JSON of a scored entry")
@@ -94,7 +95,7 @@ def submit(
         external_data=external_data, toolkit_version=toolkit_version, dataset_version=dataset_version,
     )
     row = _lb(request).submit(team, meta, file.file, file.filename)
-    return JSONResponse(public(row, owner=True), status_code=202)
+    return JSONResponse(public(row, owner=True, k=_lb(request).settings.min_locations), status_code=202)
 
 
 @router.get("/me", summary="The calling team: quota and every own entry")
@@ -104,7 +105,7 @@ def me(request: Request, team: store.Team = Depends(require_team)) -> dict[str, 
     return {
         "team": team.name,
         "quota": store.team_quota(lb.engine, team.id, lb.settings.quota_count, lb.settings.quota_days).to_dict(),
-        "entries": [public(r, owner=True) for r in rows],
+        "entries": [public(r, owner=True, k=lb.settings.min_locations) for r in rows],
     }
 
 
@@ -112,7 +113,7 @@ def _own(request: Request, team: store.Team, entry_id: int, **change: bool) -> d
     lb = _lb(request)
     if not store.set_visibility(lb.engine, team, entry_id, **change):
         raise NotFound(f"no entry {entry_id} of team {team.name}")
-    return public(lb.entry(entry_id, viewer=team), owner=True)
+    return public(lb.entry(entry_id, viewer=team), owner=True, k=lb.settings.min_locations)
 
 
 @router.post("/entries/{entry_id}/hide", summary="Hide an own entry from the table")

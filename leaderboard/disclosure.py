@@ -8,10 +8,14 @@ locations, so that no response pins down where one hidden clip was recorded:
   would isolate them), the smallest shown groups are left out too, until they cover ``k`` or more;
 * order statistics (the median error and its CI) are withheld: for a constant prediction the median
   over clips *is* the exact distance to one location, whatever the group size;
+* a confidence interval (and a comparison's p-value) is shown only for a group of at least
+  :data:`CI_FACTOR` x k locations: a percentile-bootstrap end comes from the 2.5% tail of the
+  resamples, which over-draw the few most extreme locations, so over few locations the ends
+  behave like the values of single locations (the attacker test found one 266 km from Paris on
+  an 8-location board with k = 5 when CIs were shown at k);
 * a board whose whole split covers fewer than ``k`` locations shows no numbers at all (submissions
   to it are refused).
 
-Group CIs come from the same bootstrap, so a group's interval is shown exactly when its value is.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from avg_bench.spec import AVG_V1
 HIDDEN_SPLITS = ("test",)
 #: Default k: the fewest distinct locations any released number may rest on.
 DEFAULT_MIN_LOCATIONS = 5
+#: A CI or p-value on a hidden split needs CI_FACTOR * k locations.
+CI_FACTOR = 4
 #: Metrics that equal one clip's value (medians): withheld on hidden splits.
 WITHHELD_METRICS = tuple(m.name for m in metric_table(AVG_V1) if m.statistic != "mean")
 _HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in metric_table(AVG_V1)}
@@ -69,12 +75,13 @@ def require_enough_locations(n_locations: int, k: int, split: str | None) -> Non
         )
 
 
-def public_summary(summary: dict[str, Any], split: str | None) -> dict[str, Any]:
-    """A table row's numbers as they may be shown: medians withheld on hidden splits."""
+def public_summary(summary: dict[str, Any], split: str | None, k: int) -> dict[str, Any]:
+    """A table row's numbers as they may be shown: on hidden splits medians withheld, and CIs unless
+    the board covers CI_FACTOR * k locations (rows scored before the count was stored: no CIs)."""
     if not is_hidden(split):
         return summary
-    metrics = {name: _withheld() if name in WITHHELD_METRICS else m for name, m in summary["metrics"].items()}
-    return {**summary, "metrics": metrics}
+    with_ci = summary.get("n_locations", 0) >= CI_FACTOR * k
+    return {**summary, "metrics": _without_medians(summary["metrics"], with_ci)}
 
 
 def public_results(data: dict[str, Any], *, k: int) -> dict[str, Any]:
@@ -88,27 +95,35 @@ def public_results(data: dict[str, Any], *, k: int) -> dict[str, Any]:
         return data
     require_enough_locations(data["counts"]["locations"], k, data.get("split"))
     out = copy.deepcopy(data)
-    out["metrics"] = _without_medians(out["metrics"])
+    with_ci = data["counts"]["locations"] >= CI_FACTOR * k
+    out["metrics"] = _without_medians(out["metrics"], with_ci)
+    out["macro"] = _without_medians(out["macro"], with_ci, medians=False)  # a mean over locations of their medians
     withheld_groups = {}
     for name, groups in list(out.items()):
         if name.startswith("by_") and isinstance(groups, dict):
             keep = shown_groups({key: group["n_locations"] for key, group in groups.items()}, k)
-            out[name] = {key: {**group, "metrics": _without_medians(group["metrics"])} for key, group in groups.items() if key in keep}
+            out[name] = {
+                key: {**group, "metrics": _without_medians(group["metrics"], group["n_locations"] >= CI_FACTOR * k)}
+                for key, group in groups.items() if key in keep
+            }
             withheld_groups[name] = len(groups) - len(keep)
     if "worst_continent" in out:
         out["worst_continent"] = _worst(out.get("by_continent", {}))
     if out.get("comparison"):
         out["comparison"]["metrics"] = {
-            name: {**d, "value": None, "ci_low": None, "ci_high": None, "p_value": None} if name in WITHHELD_METRICS else d
+            name: {**d, "value": None, "ci_low": None, "ci_high": None, "p_value": None} if name in WITHHELD_METRICS
+            else d if with_ci else {**d, "ci_low": None, "ci_high": None, "p_value": None}
             for name, d in out["comparison"]["metrics"].items()
         }
     out["settings"] = {**out["settings"], "disclosure": {
         "hidden_split": True,
         "min_locations": k,
+        "min_locations_for_ci": CI_FACTOR * k,
         "groups_withheld": withheld_groups,
         "metrics_withheld": list(WITHHELD_METRICS),
         "rule": f"on a hidden split a group is shown only when it covers at least {k} locations (and the groups left "
-                f"out together cover at least {k}); medians are withheld because a median is one clip's error",
+                f"out together cover at least {k}); a CI or p-value only over at least {CI_FACTOR * k} locations; "
+                "medians are withheld because a median is one clip's error",
     }}
     return out
 
@@ -117,8 +132,15 @@ def _withheld() -> dict[str, None]:
     return {"value": None, "ci_low": None, "ci_high": None}
 
 
-def _without_medians(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {name: _withheld() if name in WITHHELD_METRICS else m for name, m in metrics.items()}
+def _without_medians(metrics: dict[str, Any], with_ci: bool, *, medians: bool = True) -> dict[str, Any]:
+    """Medians withheld (when ``medians``), and every CI unless ``with_ci``."""
+    out = {}
+    for name, m in metrics.items():
+        if medians and name in WITHHELD_METRICS:
+            out[name] = _withheld()
+        else:
+            out[name] = m if with_ci else {**m, "ci_low": None, "ci_high": None}
+    return out
 
 
 def _worst(groups: dict[str, Any]) -> dict[str, Any]:

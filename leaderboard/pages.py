@@ -73,7 +73,7 @@ def table_page(
         return query + (f"&modalities={modalities}" if modalities else "")
 
     def render(rows: list[dict]) -> HTMLResponse:
-        shown = board(rows, modalities=modalities or None, sort=sort, order=order or None)
+        shown = board(rows, modalities=modalities or None, sort=sort, order=order or None, k=_lb(request).settings.min_locations)
         cells = [_cells(row) for row in shown]
         return _page(request, "table.html", rows=list(zip(shown, cells)), split=split, config=config, modalities=modalities,
                      sort=sort, order=current, sort_link=sort_link)
