@@ -31,6 +31,11 @@ def _lb(request: Request) -> Leaderboard:
     return request.app.state.leaderboard
 
 
+def client_address(request: Request) -> str:
+    """Who to rate-limit: the peer address (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/health", summary="Server state")
 def health(request: Request) -> dict[str, Any]:
     lb = _lb(request)
@@ -73,7 +78,7 @@ def get_results(request: Request, entry_id: EntryId, team: store.Team | None = D
 
 @router.get("/compare", summary="Paired comparison of two entries (a minus b)")
 def compare(request: Request, a: EntryRef, b: EntryRef) -> dict[str, Any]:
-    return _lb(request).compare(a, b)
+    return _lb(request).compare(a, b, client=client_address(request))
 
 
 @router.post("/submissions", status_code=202, summary="Submit a predictions file (scored in the background)")

@@ -32,6 +32,8 @@ class Settings:
         max_upload_bytes: larger uploads are refused before being read to the end.
         bootstrap / seed: the CI settings of every leaderboard score (the scorer's defaults).
         workers: background scoring threads (0: the caller scores, used by tests and the bench).
+        compare_per_minute / compare_burst: new (uncached) comparisons one client address may ask
+            for; ten times the rate over all clients. compare_cache_size: comparisons kept (oldest dropped).
         min_locations: k, the fewest distinct locations any number published about a hidden split
             may rest on (groups, map cells, the board itself); see :mod:`leaderboard.disclosure`.
     """
@@ -46,6 +48,9 @@ class Settings:
     workers: int = 1
     title: str = "AVG leaderboard"
     min_locations: int = DEFAULT_MIN_LOCATIONS
+    compare_per_minute: float = 6.0
+    compare_burst: int = 5
+    compare_cache_size: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels_dir", Path(self.labels_dir))

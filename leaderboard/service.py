@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import logging
 import tempfile
@@ -23,6 +24,8 @@ from leaderboard import scoring, store
 from leaderboard.config import Settings
 from leaderboard.db import open_database
 from leaderboard.disclosure import is_hidden, public_results, require_enough_locations
+from leaderboard.ratelimit import RateLimited, RateLimiter
+from leaderboard.submissions import SubmissionError
 from leaderboard.submissions import SubmissionMeta
 
 log = logging.getLogger("leaderboard")
@@ -35,6 +38,21 @@ class UploadTooLarge(AvgBenchError):
 
 class NotFound(AvgBenchError):
     """No such entry (or not one the caller may see)."""
+
+
+def http_status(exc: AvgBenchError) -> int:
+    """The HTTP status of an error, the same for the API and the pages."""
+    from avg_bench.errors import InputFileError, MissingPredictionsError
+
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, UploadTooLarge):
+        return 413
+    if isinstance(exc, (store.QuotaExceeded, RateLimited)):
+        return 429
+    if isinstance(exc, (InputFileError, MissingPredictionsError, SubmissionError)):
+        return 422
+    return 400
 
 
 class Leaderboard:
@@ -51,6 +69,9 @@ class Leaderboard:
         self._maps_lock = threading.Lock()
         self._views: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
         self._views_lock = threading.Lock()
+        self._compare_limit = RateLimiter(
+            settings.compare_per_minute, burst=settings.compare_burst, total_per_minute=10 * settings.compare_per_minute
+        )
 
     # Life cycle.
 
@@ -154,12 +175,34 @@ class Leaderboard:
                 self._views.popitem(last=False)
         return value
 
-    def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False) -> dict[str, Any]:
-        """An entry as the viewer may see it: hidden/withdrawn entries only by their own team."""
+    def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False,
+              view_key: str | None = None) -> dict[str, Any]:
+        """An entry as the viewer may see it: others see it only once it is scored and public; its team
+        (by token, or by the view link the submission form redirects to) sees it in every state."""
         row = store.entry(self.engine, entry_id, with_results=with_results)
-        if row is None or ((row["hidden"] or row["withdrawn"]) and (viewer is None or viewer.id != row["team_id"])):
+        if row is None:
+            raise NotFound(f"no entry {entry_id}")
+        public = row["status"] == store.SCORED and not row["hidden"] and not row["withdrawn"]
+        owner = (viewer is not None and viewer.id == row["team_id"]) or self._valid_view_key(row, view_key)
+        if not (public or owner):
             raise NotFound(f"no entry {entry_id}")
         return row
+
+    @staticmethod
+    def view_key(token: str, entry_id: int) -> str:
+        """The secret part of an unscored entry's page link, derived from the submitting token."""
+        from leaderboard.tokens import token_hash
+
+        return hmac.new(token_hash(token).encode(), f"entry-view:{entry_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _valid_view_key(self, row: dict[str, Any], key: str | None) -> bool:
+        if not key or len(key) != 32:
+            return False
+        for hashed in store.live_token_hashes(self.engine, row["team_id"]):
+            expected = hmac.new(hashed.encode(), f"entry-view:{row['id']}".encode(), hashlib.sha256).hexdigest()[:32]
+            if hmac.compare_digest(expected, key):
+                return True
+        return False
 
     def results(self, entry_id: int, viewer: store.Team | None = None) -> dict[str, Any]:
         """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`),
@@ -169,7 +212,7 @@ class Leaderboard:
             raise NotFound(f"entry {entry_id} is {row['status']}, not scored")
         return public_results(json.loads(row["results"]), k=self.settings.min_locations)
 
-    def compare(self, a: int, b: int) -> dict[str, Any]:
+    def compare(self, a: int, b: int, *, client: str = "local") -> dict[str, Any]:
         """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached; as it
         may be published (hidden splits: see :mod:`leaderboard.disclosure`)."""
         if a == b:
@@ -182,6 +225,7 @@ class Leaderboard:
             raise AvgBenchError("entries on different splits or configurations cannot be compared")
         cached = store.cached_comparison(self.engine, a, b)
         if cached is None:
+            self._compare_limit.take(client, "new comparisons")
             labels = self.labels.get(rows[0]["config"], rows[0]["split"])
             with tempfile.TemporaryDirectory(prefix="avg-compare-") as folder:
                 pa, pb = Path(folder) / f"entry-{a}.jsonl", Path(folder) / f"entry-{b}.jsonl"
@@ -191,7 +235,7 @@ class Leaderboard:
                                         split=rows[0]["split"], config=rows[0]["config"], baseline=pb)
             results = _without_sources(results, a, b)
             cached = results.to_json()
-            store.cache_comparison(self.engine, a, b, cached)
+            store.cache_comparison(self.engine, a, b, cached, keep=self.settings.compare_cache_size)
         return public_results(json.loads(cached), k=self.settings.min_locations)
 
     def error_map(self, entry_id: int) -> bytes:
