@@ -25,8 +25,7 @@ from leaderboard.config import Settings
 from leaderboard.db import open_database
 from leaderboard.disclosure import is_hidden, public_results, require_enough_locations
 from leaderboard.ratelimit import RateLimited, RateLimiter
-from leaderboard.submissions import SubmissionError
-from leaderboard.submissions import SubmissionMeta
+from leaderboard.submissions import SubmissionError, SubmissionMeta
 
 log = logging.getLogger("leaderboard")
 

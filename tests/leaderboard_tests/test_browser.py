@@ -157,7 +157,6 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_pages_fit_1280px_with_long_names_and_log_no_console_errors(browser, make_leaderboard, tmp_path, files):
-    from leaderboard.service import Leaderboard  # noqa: F401  (the live server's type)
     from leaderboard.submissions import SubmissionMeta
 
     lb = make_leaderboard(f"sqlite:///{tmp_path / 'wide.sqlite3'}", workers=0)

@@ -19,7 +19,13 @@ from itertools import product
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from leaderboard_tests.lb_fixtures import TEST_CITIES, auth, hidden_label_records, upload, write_jsonl
+from leaderboard_tests.lb_fixtures import (
+    TEST_CITIES,
+    auth,
+    hidden_label_records,
+    upload,
+    write_jsonl,
+)
 
 from avg_bench.geo import haversine_km
 from leaderboard import store
