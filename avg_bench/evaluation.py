@@ -13,7 +13,7 @@ import numpy as np
 from avg_bench._version import __version__
 from avg_bench.geo.continents import CONTINENT_NAMES
 from avg_bench.geo.gazetteer import Gazetteer, default_gazetteer
-from avg_bench.labels import Labels, load_labels
+from avg_bench.labels import LabelHierarchy, Labels, load_labels
 from avg_bench.metrics.bootstrap import paired_p_value, percentile_interval, resample_weights
 from avg_bench.metrics.definitions import Metric, clip_scores, metric_table, worst_case_km
 from avg_bench.metrics.summary import Summary, summarise, summarise_macro
@@ -36,6 +36,7 @@ def evaluate(
     split: str | None = None,
     config: str | None = None,
     gazetteer: Gazetteer | None = None,
+    label_hierarchy: LabelHierarchy = "check",
 ) -> Results:
     """Score predictions against labels with the conventions of ``spec``.
 
@@ -46,6 +47,9 @@ def evaluate(
         allow_missing: score missing or abstained clips as the worst case instead of raising.
         bootstrap: number of location resamples for the 95% intervals (0 disables them).
         seed: seed of the resampling; results are identical for identical inputs and seed.
+        label_hierarchy: hierarchy fields of a labels file are checked against the gazetteer's
+            lookup of the label's coordinates (``"check"``, a disagreement is an error naming the
+            line) or dropped (``"ignore"``); the truth's hierarchy is always the gazetteer's.
 
     >>> import avg_bench
     >>> labels = avg_bench.labels_from_records([
@@ -61,7 +65,7 @@ def evaluate(
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be >= 0, found {bootstrap}")
     with _gc_paused():
-        return _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spec, split, config, gazetteer)
+        return _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spec, split, config, gazetteer, label_hierarchy)
 
 
 @contextlib.contextmanager
@@ -80,10 +84,10 @@ def _gc_paused():
             gc.enable()
 
 
-def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spec, split, config, gazetteer) -> Results:
+def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spec, split, config, gazetteer, label_hierarchy) -> Results:
     gazetteer = gazetteer or default_gazetteer()
     if not isinstance(labels, Labels):
-        labels = load_labels(labels, gazetteer=gazetteer)
+        labels = load_labels(labels, gazetteer=gazetteer, label_hierarchy=label_hierarchy)
     scored = read_predictions(predictions, labels)
     reference = None if baseline is None else read_predictions(baseline, labels)
     if not allow_missing:

@@ -1,8 +1,11 @@
 """Ground-truth labels for scoring: clip ids, locations, coordinates and the Chain of Region.
 
 Read from JSON Lines or parquet (``clip_id, location_id, lat, lon`` and optionally
-``continent, country, admin1, city``). Rows without a hierarchy get one from the gazetteer, the
-same one that maps predictions, so truth and prediction are always compared like for like.
+``continent, country, admin1, city``). The hierarchy of every row comes from the label's
+coordinates through the gazetteer that maps predictions, so truth and prediction are always
+compared like for like. Hierarchy fields in the file are never preferred: by default they are
+checked against the gazetteer, and a disagreement (labels geocoded by another tool) is an error
+naming the line or row; ``label_hierarchy="ignore"`` drops them instead.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +24,9 @@ from avg_bench.jsonl import FieldProblem, JsonLinesReader, coordinate, identifie
 
 LABEL_COLUMNS = ("clip_id", "location_id", "lat", "lon")
 HIERARCHY_COLUMNS = Hierarchy.LEVELS
+#: What to do with hierarchy fields in a labels file: check them against the gazetteer, or ignore them.
+LabelHierarchy = Literal["check", "ignore"]
+LABEL_HIERARCHY_MODES = ("check", "ignore")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,30 +67,47 @@ class Labels:
         return len(self.locations)
 
 
-def load_labels(source: str | Path | Sequence[str | Path], *, gazetteer: Gazetteer | None = None) -> Labels:
-    """Labels from a ``.jsonl`` file, or from one or more ``.parquet`` files (e.g. dataset shards)."""
+def load_labels(
+    source: str | Path | Sequence[str | Path], *, gazetteer: Gazetteer | None = None, label_hierarchy: LabelHierarchy = "check"
+) -> Labels:
+    """Labels from a ``.jsonl`` file, or from one or more ``.parquet`` files (e.g. dataset shards).
+
+    Args:
+        label_hierarchy: ``"check"`` (default): hierarchy fields in the file must equal what the
+            gazetteer gives for the row's coordinates, else :class:`LabelFileError` names the row;
+            ``"ignore"``: the file's hierarchy fields are dropped. Either way the gazetteer's is used.
+    """
+    _check_mode(label_hierarchy)
     paths = [Path(source)] if isinstance(source, (str, Path)) else [Path(p) for p in source]
     if not paths:
         raise LabelFileError("<labels>", None, "no label files given")
     if all(p.suffix == ".parquet" for p in paths):
-        return _from_parquet(paths, gazetteer)
+        return _from_parquet(paths, gazetteer, label_hierarchy)
     if len(paths) == 1:
         reader = JsonLinesReader(paths[0], error=LabelFileError, watched_keys=LABEL_COLUMNS + HIERARCHY_COLUMNS)
         columns = _Columns(str(paths[0]))
         for lines, records in reader.blocks():
             columns.add_block(lines, records)
-        return columns.labels(reader.sha256, None, gazetteer)
+        return columns.labels(reader.sha256, None, gazetteer, label_hierarchy)
     raise LabelFileError(", ".join(map(str, paths)), None, "several label files must all be .parquet")
 
 
-def labels_from_records(records: Iterable[dict], *, source: str = "<labels>", gazetteer: Gazetteer | None = None) -> Labels:
+def labels_from_records(
+    records: Iterable[dict], *, source: str = "<labels>", gazetteer: Gazetteer | None = None, label_hierarchy: LabelHierarchy = "check"
+) -> Labels:
     """Labels from in-memory dicts (the Python API); same checks as a JSON Lines file."""
+    _check_mode(label_hierarchy)
     columns = _Columns(source)
     for number, record in enumerate(records, start=1):
         columns.add_record(number, dict(record))
     if not columns.lines:
         raise LabelFileError(source, None, "no labels")
-    return columns.labels(None, None, gazetteer)
+    return columns.labels(None, None, gazetteer, label_hierarchy)
+
+
+def _check_mode(label_hierarchy: str) -> None:
+    if label_hierarchy not in LABEL_HIERARCHY_MODES:
+        raise ValueError(f"label_hierarchy must be one of {', '.join(LABEL_HIERARCHY_MODES)}, found {label_hierarchy!r}")
 
 
 class _Columns:
@@ -95,11 +118,13 @@ class _Columns:
         self.rows = rows
         self.values: dict[str, list] = {name: [] for name in LABEL_COLUMNS + HIERARCHY_COLUMNS}
         self.lines: list[int] = []
+        #: The file of each row, once parts of several files are merged.
+        self.origins: list[str] = []
 
-    def error(self, line: int, problem: str) -> LabelFileError:
+    def error(self, line: int, problem: str, *, origin: str | None = None) -> LabelFileError:
         if self.rows:
-            return LabelFileError(self.source, None, f"row {line}: {problem}")
-        return LabelFileError(self.source, line, problem)
+            return LabelFileError(origin or self.source, None, f"row {line}: {problem}")
+        return LabelFileError(origin or self.source, line, problem)
 
     def where(self, line: int) -> str:
         return f"row {line}" if self.rows else f"line {line}"
@@ -161,12 +186,34 @@ class _Columns:
             self.values[name].append(value)
         self.lines.append(line)
 
+    def hierarchy(self, lat: NDArray[np.float64], lon: NDArray[np.float64], gazetteer: Gazetteer, mode: LabelHierarchy) -> Hierarchy:
+        """The gazetteer's hierarchy of every row; in ``check`` mode, the file's must agree with it."""
+        derived = gazetteer.reverse(lat, lon)
+        if mode == "ignore":
+            return derived
+        given = np.array(self.values["country"], dtype=object) != None  # noqa: E711  (elementwise)
+        for name in HIERARCHY_COLUMNS:
+            column = np.array(self.values[name], dtype=object)
+            differs = np.flatnonzero(given & (column != derived.level(name)))
+            if differs.size:
+                i = int(differs[0])
+                more = f" (and {differs.size - 1} more rows)" if differs.size > 1 else ""
+                raise self.error(
+                    self.lines[i], origin=self.origins[i] if self.origins else None, problem=
+                    f"field {name!r} is {column[i]!r}, but the gazetteer gives {derived.level(name)[i]!r} for "
+                    f"({lat[i]:.6f}, {lon[i]:.6f}){more}. The scorer derives the hierarchy from the coordinates with the "
+                    "same gazetteer as the predictions; drop the hierarchy fields, or pass --label-hierarchy ignore "
+                    "(label_hierarchy='ignore') to score with the gazetteer's",
+                )
+        return derived
+
     def extend(self, other: "_Columns") -> None:
         for name, values in other.values.items():
             self.values[name].extend(values)
         self.lines.extend(other.lines)
+        self.origins.extend(other.origins or [other.source] * len(other.lines))
 
-    def labels(self, sha256: str | None, revision: str | None, gazetteer: Gazetteer | None) -> Labels:
+    def labels(self, sha256: str | None, revision: str | None, gazetteer: Gazetteer | None, label_hierarchy: LabelHierarchy) -> Labels:
         ids = self.values["clip_id"]
         if len(set(ids)) != len(ids):
             seen: dict[str, int] = {}
@@ -181,25 +228,14 @@ class _Columns:
             np.array(self.values["location_id"], dtype=object),
             lat,
             lon,
-            _complete_hierarchy(self.values, lat, lon, gazetteer),
+            self.hierarchy(lat, lon, gazetteer or default_gazetteer(), label_hierarchy),
             source=self.source,
             sha256=sha256,
             revision=revision,
         )
 
 
-def _complete_hierarchy(values: dict[str, list], lat, lon, gazetteer: Gazetteer | None) -> Hierarchy:
-    """The given hierarchy where a row has one; the gazetteer's for the other rows."""
-    columns = {name: np.array(values[name], dtype=object) for name in HIERARCHY_COLUMNS}
-    missing = columns["country"] == None  # noqa: E711  (elementwise on an object array)
-    if missing.any():
-        computed = (gazetteer or default_gazetteer()).reverse(lat[missing], lon[missing])
-        for name, column in columns.items():
-            column[missing] = computed.level(name)
-    return Hierarchy(**columns)
-
-
-def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
+def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None, label_hierarchy: LabelHierarchy) -> Labels:
     import pyarrow.parquet as pq  # only parquet label files pay for pyarrow
 
     digest = hashlib.sha256()
@@ -235,7 +271,7 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None) -> Labels:
         parts.append(columns)
     merged = parts[0] if len(parts) == 1 else _merge(parts, f"{paths[0].parent} ({len(paths)} parquet files)")
     revision = revisions.pop() if len(revisions) == 1 else None
-    return merged.labels(digest.hexdigest(), revision, gazetteer)
+    return merged.labels(digest.hexdigest(), revision, gazetteer, label_hierarchy)
 
 
 def _merge(parts: list[_Columns], source: str) -> _Columns:

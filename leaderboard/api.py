@@ -31,6 +31,11 @@ def _lb(request: Request) -> Leaderboard:
     return request.app.state.leaderboard
 
 
+def client_address(request: Request) -> str:
+    """Who to rate-limit: the peer address (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/health", summary="Server state")
 def health(request: Request) -> dict[str, Any]:
     lb = _lb(request)
@@ -53,7 +58,8 @@ def list_entries(
     order: Literal["asc", "desc"] | None = None,
 ) -> Response:
     def compute(rows: list[dict[str, Any]]) -> Response:
-        listed = [public(r) for r in board(rows, modalities=modalities, sort=sort, order=order)]
+        k = _lb(request).settings.min_locations
+        listed = [public(r, k=k) for r in board(rows, modalities=modalities, sort=sort, order=order, k=k)]
         return Response(json.dumps({"split": split, "config": config, "entries": listed}), media_type="application/json")
 
     return _lb(request).public_view((split, config, "api", modalities, sort, order), compute)
@@ -62,17 +68,17 @@ def list_entries(
 @router.get("/entries/{entry_id}", summary="One entry (hidden ones only to their team)")
 def get_entry(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
     row = _lb(request).entry(entry_id, viewer=team)
-    return public(row, owner=team is not None and team.id == row["team_id"])
+    return public(row, owner=team is not None and team.id == row["team_id"], k=_lb(request).settings.min_locations)
 
 
 @router.get("/entries/{entry_id}/results", summary="The full results JSON of a scored entry")
 def get_results(request: Request, entry_id: EntryId, team: store.Team | None = Depends(optional_team)) -> dict[str, Any]:
-    return _lb(request).results(entry_id, viewer=team).to_dict()
+    return _lb(request).results(entry_id, viewer=team)
 
 
 @router.get("/compare", summary="Paired comparison of two entries (a minus b)")
 def compare(request: Request, a: EntryRef, b: EntryRef) -> dict[str, Any]:
-    return _lb(request).compare(a, b).to_dict()
+    return _lb(request).compare(a, b, client=client_address(request))
 
 
 @router.post("/submissions", status_code=202, summary="Submit a predictions file (scored in the background)")
@@ -94,7 +100,7 @@ def submit(
         external_data=external_data, toolkit_version=toolkit_version, dataset_version=dataset_version,
     )
     row = _lb(request).submit(team, meta, file.file, file.filename)
-    return JSONResponse(public(row, owner=True), status_code=202)
+    return JSONResponse(public(row, owner=True, k=_lb(request).settings.min_locations), status_code=202)
 
 
 @router.get("/me", summary="The calling team: quota and every own entry")
@@ -104,7 +110,7 @@ def me(request: Request, team: store.Team = Depends(require_team)) -> dict[str, 
     return {
         "team": team.name,
         "quota": store.team_quota(lb.engine, team.id, lb.settings.quota_count, lb.settings.quota_days).to_dict(),
-        "entries": [public(r, owner=True) for r in rows],
+        "entries": [public(r, owner=True, k=lb.settings.min_locations) for r in rows],
     }
 
 
@@ -112,7 +118,7 @@ def _own(request: Request, team: store.Team, entry_id: int, **change: bool) -> d
     lb = _lb(request)
     if not store.set_visibility(lb.engine, team, entry_id, **change):
         raise NotFound(f"no entry {entry_id} of team {team.name}")
-    return public(lb.entry(entry_id, viewer=team), owner=True)
+    return public(lb.entry(entry_id, viewer=team), owner=True, k=lb.settings.min_locations)
 
 
 @router.post("/entries/{entry_id}/hide", summary="Hide an own entry from the table")

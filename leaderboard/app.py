@@ -12,30 +12,18 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from avg_bench._version import __version__
-from avg_bench.errors import AvgBenchError, InputFileError, MissingPredictionsError
-from leaderboard import api, pages
+from avg_bench.errors import AvgBenchError
+from leaderboard import api, apidocs, pages
 from leaderboard.config import Settings
+from leaderboard.headers import SecurityHeaders
 from leaderboard.limits import BodySizeLimit
-from leaderboard.service import Leaderboard, NotFound, UploadTooLarge
-from leaderboard.store import QuotaExceeded
-from leaderboard.submissions import SubmissionError
+from leaderboard.ratelimit import RateLimited
+from leaderboard.service import Leaderboard, http_status
 
 log = logging.getLogger("leaderboard")
 
 #: Room for the form fields around the predictions file in a multipart body.
 MULTIPART_OVERHEAD = 1 << 20
-
-
-def status_of(exc: AvgBenchError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, UploadTooLarge):
-        return 413
-    if isinstance(exc, QuotaExceeded):
-        return 429
-    if isinstance(exc, (InputFileError, MissingPredictionsError, SubmissionError)):
-        return 422
-    return 400
 
 
 def create_app(settings: Settings | None = None, *, leaderboard: Leaderboard | None = None, start_worker: bool = True) -> FastAPI:
@@ -58,11 +46,15 @@ def create_app(settings: Settings | None = None, *, leaderboard: Leaderboard | N
         description="Submit predictions for the AVG audiovisual geolocation benchmark and read the scored table. "
         "Submissions need a team token (`Authorization: Bearer TOKEN`).",
         lifespan=lifespan,
+        docs_url=None,  # served by leaderboard.apidocs from local assets (no CDN)
+        redoc_url=None,
     )
     app.state.leaderboard = lb
     app.include_router(api.router)
     app.include_router(pages.router)
+    apidocs.mount(app)
     app.add_middleware(BodySizeLimit, limit=lb.settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, the 413s above included
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
@@ -74,7 +66,8 @@ def create_app(settings: Settings | None = None, *, leaderboard: Leaderboard | N
 
     @app.exception_handler(AvgBenchError)
     async def _avg_error(request: Request, exc: AvgBenchError) -> Response:
-        return error_response(request, status_of(exc), str(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return error_response(request, http_status(exc), str(exc), headers)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

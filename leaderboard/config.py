@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avg_bench.cache import cache_dir
+from leaderboard.disclosure import DEFAULT_MIN_LOCATIONS
 
 #: Default upload limit: 20,000 predictions with short reasoning fit in ~2 MB; samples need more.
 DEFAULT_MAX_UPLOAD_BYTES = 64 << 20
@@ -31,6 +32,10 @@ class Settings:
         max_upload_bytes: larger uploads are refused before being read to the end.
         bootstrap / seed: the CI settings of every leaderboard score (the scorer's defaults).
         workers: background scoring threads (0: the caller scores, used by tests and the bench).
+        compare_per_minute / compare_burst: new (uncached) comparisons one client address may ask
+            for; ten times the rate over all clients. compare_cache_size: comparisons kept (oldest dropped).
+        min_locations: k, the fewest distinct locations any number published about a hidden split
+            may rest on (groups, map cells, the board itself); see :mod:`leaderboard.disclosure`.
     """
 
     db_url: str = field(default_factory=default_db_url)
@@ -42,8 +47,14 @@ class Settings:
     seed: int = 0
     workers: int = 1
     title: str = "AVG leaderboard"
+    min_locations: int = DEFAULT_MIN_LOCATIONS
+    compare_per_minute: float = 6.0
+    compare_burst: int = 5
+    compare_cache_size: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels_dir", Path(self.labels_dir))
+        if self.min_locations < 1:
+            raise ValueError("min_locations must be at least 1")
         if self.quota_count < 0 or self.quota_days < 0 or self.max_upload_bytes <= 0:
             raise ValueError("quota and upload limits must be non-negative (upload limit positive)")

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from avg_bench.errors import AvgBenchError
 from avg_bench.spec import AVG_V1
 from leaderboard import store
+from leaderboard.disclosure import DEFAULT_MIN_LOCATIONS
 from leaderboard.table import board, is_fraction, metric_label
 
 COLUMNS = ("acc@1km", "acc@25km", "acc@200km", "acc@750km", "acc@2500km", "geoscore", "median_km")
@@ -29,9 +30,9 @@ def _cell(row: dict, name: str) -> str:
     return _number(m["value"], name) + ci
 
 
-def _rows(engine: Engine, split: str, config: str) -> list[list[str]]:
+def _rows(engine: Engine, split: str, config: str, k: int) -> list[list[str]]:
     out = []
-    for row in board(store.entries(engine, split=split, config=config)):
+    for row in board(store.entries(engine, split=split, config=config), k=k):
         date = time.strftime("%Y-%m-%d", time.gmtime(row["created_at"]))
         out.append([str(row["rank"]), row["model_name"], row["team"], row["modalities"], *(_cell(row, n) for n in COLUMNS), date, row["link"]])
     return out
@@ -41,10 +42,12 @@ def _headers() -> list[str]:
     return ["Rank", "Model", "Team", "Modalities", *(metric_label(n) + (" %" if is_fraction(n) else "") for n in COLUMNS), "Date"]
 
 
-def export_table(engine: Engine, *, fmt: str, split: str = "test", config: str = "seen") -> str:
+def export_table(engine: Engine, *, fmt: str, split: str = "test", config: str = "seen", k: int = DEFAULT_MIN_LOCATIONS) -> str:
+    """The table as Markdown or HTML, with exactly what the server may publish (``k``: the server's
+    ``min_locations``; see :mod:`leaderboard.disclosure`)."""
     if split not in ("val", "test") or config not in AVG_V1.configs:
         raise AvgBenchError(f"no such board: split {split!r}, config {config!r}")
-    rows = _rows(engine, split, config)
+    rows = _rows(engine, split, config, k)
     caption = f"AVG leaderboard, {split} split ({config}): value (95% cluster-bootstrap CI); ranked by GeoScore."
     return _markdown(rows, caption) if fmt == "md" else _html(rows, caption)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -14,16 +14,19 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.metrics.definitions import metric_table
 from avg_bench.spec import AVG_V1
 from leaderboard import store
-from leaderboard.api import Config, EntryId, EntryRef, Modalities, SortKey, Split
+from leaderboard.api import Config, EntryId, EntryRef, Modalities, SortKey, Split, client_address
 from leaderboard.auth import team_for_token
 from leaderboard.scoring import TABLE_METRICS
-from leaderboard.service import Leaderboard
+from leaderboard.service import Leaderboard, http_status
 from leaderboard.submissions import MODALITIES, SubmissionMeta
 from leaderboard.table import board, default_order, iso_date, metric_label
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))  # Starlette turns autoescape on
 _METRICS = {m.name: m for m in metric_table(AVG_V1)}
+#: Below this many locations a cluster-bootstrap p-value is flagged as unreliable on the compare page
+#: (a percentile bootstrap over few clusters is anti-conservative; ~30 is the usual floor).
+MIN_P_LOCATIONS = 30
 
 
 def number(value: float | None, name: str, *, signed: bool = False) -> str:
@@ -40,7 +43,7 @@ templates.env.filters["number"] = number
 templates.env.filters["date"] = lambda ts: (iso_date(ts) or "")[:10]
 templates.env.globals.update(
     metric_label=metric_label, TABLE_METRICS=TABLE_METRICS, MODALITIES=MODALITIES, version=__version__,
-    CONFIGS=AVG_V1.configs, METRICS=_METRICS,
+    CONFIGS=AVG_V1.configs, METRICS=_METRICS, MIN_P_LOCATIONS=MIN_P_LOCATIONS,
 )
 
 
@@ -70,7 +73,7 @@ def table_page(
         return query + (f"&modalities={modalities}" if modalities else "")
 
     def render(rows: list[dict]) -> HTMLResponse:
-        shown = board(rows, modalities=modalities or None, sort=sort, order=order or None)
+        shown = board(rows, modalities=modalities or None, sort=sort, order=order or None, k=_lb(request).settings.min_locations)
         cells = [_cells(row) for row in shown]
         return _page(request, "table.html", rows=list(zip(shown, cells)), split=split, config=config, modalities=modalities,
                      sort=sort, order=current, sort_link=sort_link)
@@ -92,12 +95,12 @@ def _cells(row: dict) -> list[tuple[str, float, str, str]]:
 
 
 @router.get("/entries/{entry_id}", response_class=HTMLResponse)
-def entry_page(request: Request, entry_id: EntryId) -> HTMLResponse:
+def entry_page(request: Request, entry_id: EntryId, view: str | None = Query(None, max_length=64)) -> HTMLResponse:
     lb = _lb(request)
-    row = lb.entry(entry_id)
+    row = lb.entry(entry_id, view_key=view)
     results = lb.results(entry_id) if row["status"] == store.SCORED else None
     others = [r for r in store.entries(lb.engine, split=row["split"], config=row["config"]) if r["id"] != entry_id]
-    return _page(request, "entry.html", entry=row, results=results, others=others)
+    return _page(request, "entry.html", entry=row, results=results, others=others, min_locations=lb.settings.min_locations)
 
 
 @router.get("/entries/{entry_id}/map.png")
@@ -108,7 +111,7 @@ def entry_map(request: Request, entry_id: EntryId) -> Response:
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, a: EntryRef, b: EntryRef) -> HTMLResponse:
     lb = _lb(request)
-    results = lb.compare(a, b)
+    results = lb.compare(a, b, client=client_address(request))
     return _page(request, "compare.html", a=lb.entry(a), b=lb.entry(b), results=results)
 
 
@@ -137,11 +140,12 @@ def submit_page(
         team = team_for_token(request, token.strip())
         meta = SubmissionMeta(**form, toolkit_version=__version__)
         row = lb.submit(team, meta, file.file, file.filename)
-    except AvgBenchError as exc:
-        return _page(request, "submit.html", status=422, boards=lb.labels.available(), error=str(exc), form=form)
+    except AvgBenchError as exc:  # the API's statuses: 429 for an exhausted quota, 413, 422...
+        return _page(request, "submit.html", status=http_status(exc), boards=lb.labels.available(), error=str(exc), form=form)
     except Exception as exc:  # HTTPException from the token check
         detail = getattr(exc, "detail", None)
         if detail is None:
             raise
         return _page(request, "submit.html", status=getattr(exc, "status_code", 400), boards=lb.labels.available(), error=detail, form=form)
-    return RedirectResponse(f"/entries/{row['id']}", status_code=303)
+    # Until it is scored, the entry is visible only to its team: the link carries a key from the token.
+    return RedirectResponse(f"/entries/{row['id']}?view={lb.view_key(token.strip(), row['id'])}", status_code=303)

@@ -108,6 +108,7 @@ def summary(results: Results) -> dict[str, Any]:
         },
         "coverage": results.coverage,
         "n": results.counts.labelled,
+        "n_locations": results.counts.locations,
     }
 
 

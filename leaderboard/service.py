@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import logging
 import tempfile
@@ -22,7 +23,9 @@ from avg_bench.results import Results
 from leaderboard import scoring, store
 from leaderboard.config import Settings
 from leaderboard.db import open_database
-from leaderboard.submissions import SubmissionMeta
+from leaderboard.disclosure import is_hidden, public_results, require_enough_locations
+from leaderboard.ratelimit import RateLimited, RateLimiter
+from leaderboard.submissions import SubmissionError, SubmissionMeta
 
 log = logging.getLogger("leaderboard")
 
@@ -34,6 +37,21 @@ class UploadTooLarge(AvgBenchError):
 
 class NotFound(AvgBenchError):
     """No such entry (or not one the caller may see)."""
+
+
+def http_status(exc: AvgBenchError) -> int:
+    """The HTTP status of an error, the same for the API and the pages."""
+    from avg_bench.errors import InputFileError, MissingPredictionsError
+
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, UploadTooLarge):
+        return 413
+    if isinstance(exc, (store.QuotaExceeded, RateLimited)):
+        return 429
+    if isinstance(exc, (InputFileError, MissingPredictionsError, SubmissionError)):
+        return 422
+    return 400
 
 
 class Leaderboard:
@@ -50,6 +68,9 @@ class Leaderboard:
         self._maps_lock = threading.Lock()
         self._views: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
         self._views_lock = threading.Lock()
+        self._compare_limit = RateLimiter(
+            settings.compare_per_minute, burst=settings.compare_burst, total_per_minute=10 * settings.compare_per_minute
+        )
 
     # Life cycle.
 
@@ -84,6 +105,7 @@ class Leaderboard:
         """Check and queue a submission; returns the new entry (``pending``)."""
         shown_as = scoring.display_name(filename)
         labels = self.labels.get(meta.config, meta.split)
+        require_enough_locations(labels.n_locations, self.settings.min_locations, meta.split)
         with tempfile.TemporaryDirectory(prefix="avg-upload-") as folder:
             path = Path(folder) / "upload.jsonl"
             data = _copy_limited(upload, path, self.settings.max_upload_bytes)
@@ -152,21 +174,46 @@ class Leaderboard:
                 self._views.popitem(last=False)
         return value
 
-    def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False) -> dict[str, Any]:
-        """An entry as the viewer may see it: hidden/withdrawn entries only by their own team."""
+    def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False,
+              view_key: str | None = None) -> dict[str, Any]:
+        """An entry as the viewer may see it: others see it only once it is scored and public; its team
+        (by token, or by the view link the submission form redirects to) sees it in every state."""
         row = store.entry(self.engine, entry_id, with_results=with_results)
-        if row is None or ((row["hidden"] or row["withdrawn"]) and (viewer is None or viewer.id != row["team_id"])):
+        if row is None:
+            raise NotFound(f"no entry {entry_id}")
+        public = row["status"] == store.SCORED and not row["hidden"] and not row["withdrawn"]
+        owner = (viewer is not None and viewer.id == row["team_id"]) or self._valid_view_key(row, view_key)
+        if not (public or owner):
             raise NotFound(f"no entry {entry_id}")
         return row
 
-    def results(self, entry_id: int, viewer: store.Team | None = None) -> Results:
+    @staticmethod
+    def view_key(token: str, entry_id: int) -> str:
+        """The secret part of an unscored entry's page link, derived from the submitting token."""
+        from leaderboard.tokens import token_hash
+
+        return hmac.new(token_hash(token).encode(), f"entry-view:{entry_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _valid_view_key(self, row: dict[str, Any], key: str | None) -> bool:
+        if not key or len(key) != 32:
+            return False
+        for hashed in store.live_token_hashes(self.engine, row["team_id"]):
+            expected = hmac.new(hashed.encode(), f"entry-view:{row['id']}".encode(), hashlib.sha256).hexdigest()[:32]
+            if hmac.compare_digest(expected, key):
+                return True
+        return False
+
+    def results(self, entry_id: int, viewer: store.Team | None = None) -> dict[str, Any]:
+        """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`),
+        to every viewer alike: the owning team is as much a possible attacker as anyone."""
         row = self.entry(entry_id, viewer=viewer, with_results=True)
         if row["status"] != store.SCORED:
             raise NotFound(f"entry {entry_id} is {row['status']}, not scored")
-        return Results.from_dict(json.loads(row["results"]))
+        return public_results(json.loads(row["results"]), k=self.settings.min_locations)
 
-    def compare(self, a: int, b: int) -> Results:
-        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached."""
+    def compare(self, a: int, b: int, *, client: str = "local") -> dict[str, Any]:
+        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached; as it
+        may be published (hidden splits: see :mod:`leaderboard.disclosure`)."""
         if a == b:
             raise AvgBenchError("compare two different entries")
         rows = [self.entry(a), self.entry(b)]
@@ -177,6 +224,7 @@ class Leaderboard:
             raise AvgBenchError("entries on different splits or configurations cannot be compared")
         cached = store.cached_comparison(self.engine, a, b)
         if cached is None:
+            self._compare_limit.take(client, "new comparisons")
             labels = self.labels.get(rows[0]["config"], rows[0]["split"])
             with tempfile.TemporaryDirectory(prefix="avg-compare-") as folder:
                 pa, pb = Path(folder) / f"entry-{a}.jsonl", Path(folder) / f"entry-{b}.jsonl"
@@ -186,8 +234,8 @@ class Leaderboard:
                                         split=rows[0]["split"], config=rows[0]["config"], baseline=pb)
             results = _without_sources(results, a, b)
             cached = results.to_json()
-            store.cache_comparison(self.engine, a, b, cached)
-        return Results.from_dict(json.loads(cached))
+            store.cache_comparison(self.engine, a, b, cached, keep=self.settings.compare_cache_size)
+        return public_results(json.loads(cached), k=self.settings.min_locations)
 
     def error_map(self, entry_id: int) -> bytes:
         """PNG of the entry's errors, binned on a coarse grid (see :mod:`leaderboard.errormap`)."""
@@ -198,15 +246,16 @@ class Leaderboard:
             if entry_id in self._maps:
                 self._maps.move_to_end(entry_id)
                 return self._maps[entry_id]
-        from leaderboard.errormap import render_error_map
+        from leaderboard.errormap import cell_means, render_error_map
 
         labels = self.labels.get(row["config"], row["split"])
         with tempfile.TemporaryDirectory(prefix="avg-map-") as folder:
             path = Path(folder) / "predictions.jsonl"
             path.write_bytes(store.predictions_bytes(self.engine, entry_id))
             predictions = scoring.check_predictions(path, path.name, labels)
-        png = render_error_map(labels.lat, labels.lon, scoring.clip_errors_km(predictions, labels),
-                               title=f"{row['model_name']} ({row['team']}), {row['split']}/{row['config']}")
+        means, _ = cell_means(labels.lat, labels.lon, scoring.clip_errors_km(predictions, labels), labels.location_id,
+                              min_locations=self.settings.min_locations if is_hidden(row["split"]) else 1)
+        png = render_error_map(means, title=f"{row['model_name']} ({row['team']}), {row['split']}/{row['config']}")
         with self._maps_lock:
             self._maps[entry_id] = png
             while len(self._maps) > 64:

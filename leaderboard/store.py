@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -73,9 +73,12 @@ def _iso(ts: float) -> str:
 
 def create_token(engine: Engine, team_name: str) -> str:
     """A new token for ``team_name`` (the team is created on first use); shown once, stored hashed."""
+    from leaderboard.submissions import check_name
+
     name = team_name.strip()
     if not name or len(name) > 100:
         raise AvgBenchError("team name must be 1 to 100 characters")
+    check_name(name, "team")
     token = new_token()
     now = time.time()
     with writing(engine) as conn:
@@ -132,6 +135,14 @@ def authenticate(engine: Engine, token: str | None) -> Team | None:
             return None
         conn.execute(update(t.tokens).where(t.tokens.c.id == row.id).values(last_used_at=time.time()))
     return Team(row.team_id, row.name)
+
+
+def live_token_hashes(engine: Engine, team_id: int) -> list[str]:
+    """Hashes of the team's unrevoked tokens (they key the view links of its unscored entries)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(t.tokens.c.token_hash).where(t.tokens.c.team_id == team_id, t.tokens.c.revoked_at.is_(None))
+        ).scalars())
 
 
 # Entries.
@@ -302,9 +313,20 @@ def cached_comparison(engine: Engine, a: int, b: int) -> str | None:
         ).scalar()
 
 
-def cache_comparison(engine: Engine, a: int, b: int, results: str) -> None:
+def cache_comparison(engine: Engine, a: int, b: int, results: str, *, keep: int) -> None:
+    """Store a comparison, keeping only the ``keep`` newest (the cache must not grow with every pair)."""
     try:
         with writing(engine) as conn:
             conn.execute(t.comparisons.insert().values(entry_a=a, entry_b=b, results=results, created_at=time.time()))
+            oldest_kept = conn.execute(
+                select(t.comparisons.c.id).order_by(t.comparisons.c.id.desc()).offset(keep - 1).limit(1)
+            ).scalar()
+            if oldest_kept is not None:
+                conn.execute(delete(t.comparisons).where(t.comparisons.c.id < oldest_kept))
     except IntegrityError:  # computed concurrently: the first copy stays
         pass
+
+
+def count_comparisons(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.comparisons)).scalar_one()

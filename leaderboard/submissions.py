@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,28 @@ from avg_bench.spec import AVG_V1
 MODALITIES = ("audio", "visual", "audio+visual")
 SPLITS = ("val", "test")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode categories refused in names and other text fields: controls (C0, C1), format characters
+#: (bidi overrides and isolates such as U+202E, zero-width characters), line and paragraph separators,
+#: surrogates, private use. A right-to-left override in a model name can make the table lie.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"}
+
+
+def refused_character(text: str) -> str | None:
+    """The first control, bidi or other invisible formatting character in ``text``, as ``U+XXXX NAME``.
+
+    >>> refused_character("model \u202egnp.exe"), refused_character("Modèle 東京 v2")
+    ('U+202E RIGHT-TO-LEFT OVERRIDE', None)
+    """
+    for char in text:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    return None
+
+
+def check_name(value: str, field: str, error: type[AvgBenchError] = AvgBenchError) -> None:
+    """Refuse text with control or bidi characters, naming the field and the character."""
+    if found := refused_character(value):
+        raise error(f"field {field!r} contains a control or bidirectional-text character ({found}); remove it")
 
 
 class SubmissionError(AvgBenchError):
@@ -40,8 +62,7 @@ class SubmissionMeta:
             object.__setattr__(self, name, value)
             if len(value) > limit:
                 raise SubmissionError(f"field {name!r} is longer than {limit} characters ({len(value)})")
-            if _CONTROL.search(value):
-                raise SubmissionError(f"field {name!r} contains control characters")
+            check_name(value, name, SubmissionError)
         if not self.model_name:
             raise SubmissionError("field 'model_name' is required (the name shown in the table)")
         if self.split not in SPLITS:

@@ -8,6 +8,7 @@ from typing import Any
 
 from avg_bench.metrics.definitions import metric_table
 from avg_bench.spec import AVG_V1
+from leaderboard.disclosure import DEFAULT_MIN_LOCATIONS, public_summary
 from leaderboard.scoring import TABLE_METRICS
 
 #: The ranking metric: GeoScore, the one number that uses every error (higher is better).
@@ -27,8 +28,10 @@ def iso_date(ts: float | None) -> str | None:
     return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def public(row: dict[str, Any], *, owner: bool = False) -> dict[str, Any]:
-    data = {k: row[k] for k in PUBLIC_FIELDS}
+def public(row: dict[str, Any], *, owner: bool = False, k: int = DEFAULT_MIN_LOCATIONS) -> dict[str, Any]:
+    data = {k_: row[k_] for k_ in PUBLIC_FIELDS}
+    if data["summary"] is not None:
+        data["summary"] = public_summary(data["summary"], row["split"], k)
     data["created_at"] = iso_date(row["created_at"])
     data["scored_at"] = iso_date(row["scored_at"])
     if "rank" in row:
@@ -55,24 +58,27 @@ def ranked(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort: str = "rank", order: str | None = None) -> list[dict[str, Any]]:
-    """Rank every scored row, then filter by modalities and sort by ``sort``.
+def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort: str = "rank", order: str | None = None,
+          k: int = DEFAULT_MIN_LOCATIONS) -> list[dict[str, Any]]:
+    """Rank every scored row, then filter by modalities and sort by ``sort``; numbers as they may be
+    published (``k``: see :mod:`leaderboard.disclosure`).
 
     ``order`` defaults to the metric's own "best first" (descending accuracy, ascending km).
     """
-    rows = ranked(rows)
+    rows = ranked({**r, "summary": public_summary(r["summary"], r["split"], k)} for r in rows)
     if modalities:
         rows = [r for r in rows if r["modalities"] == modalities]
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
     if sort in _METRICS:
-        key = lambda r: metric_value(r, sort)
         best_first_desc = _METRICS[sort].higher_is_better
+        descending = best_first_desc if order is None else order == "desc"
+        # A withheld value (None, a median on a hidden split) sorts last in either direction.
+        key = lambda r: ((metric_value(r, sort) is None) != descending, metric_value(r, sort) or 0.0)
     else:
         field = {"model": "model_name", "date": "created_at"}.get(sort, sort)
         key = lambda r: (r[field].casefold() if isinstance(r[field], str) else r[field])
-        best_first_desc = sort == "date"  # newest first
-    descending = best_first_desc if order is None else order == "desc"
+        descending = (sort == "date") if order is None else order == "desc"  # newest first
     return sorted(rows, key=key, reverse=descending)
 
 

@@ -139,6 +139,21 @@ def test_missing_dataset_names_the_folder(predictions, tmp_path):
     assert done.stderr.count("\n") == 1
 
 
+def test_label_hierarchy_from_another_geocoder_is_refused_or_ignored(predictions, tmp_path):
+    """Exit 2 naming file:line, no traceback; ``--label-hierarchy ignore`` scores with the gazetteer's."""
+    path = tmp_path / "geocoded.jsonl"
+    rows = [{**r, "continent": "EU", "country": "FR", "admin1": "Ile-de-France", "city": "Paris"} if r["location_id"] == "paris"
+            else r for r in LABELS]
+    rows[0]["admin1"] = "Paris Region"  # another geocoder's name for Ile-de-France
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = run("evaluate", str(predictions), "--labels", str(path), "--bootstrap", "0")
+    assert done.returncode == 2
+    assert f"{path}:1: field 'admin1' is 'Paris Region', but the gazetteer gives 'Ile-de-France'" in flat(done.stderr + done.stdout)
+    done = run("evaluate", str(predictions), "--labels", str(path), "--bootstrap", "0", "--label-hierarchy", "ignore", "--json", "-")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["metrics"]["sem_city"]["value"] == 1.0
+
+
 def test_missing_predictions_file(tmp_path, labels_file):
     missing = tmp_path / "nope.jsonl"
     done = run("evaluate", str(missing), "--labels", str(labels_file), "--bootstrap", "0")

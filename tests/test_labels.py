@@ -35,25 +35,62 @@ def test_jsonl_and_parquet_shards_score_identically(tmp_path):
     assert a.dataset["sha256"] and b.dataset["sha256"] and a.dataset["sha256"] != b.dataset["sha256"]
 
 
-def test_given_hierarchy_is_used_and_missing_hierarchy_is_derived(tmp_path):
+#: Labels whose hierarchy came from "another geocoder" (Nominatim-style current names): Strasbourg in
+#: Grand Est, not GeoNames' pre-reform Alsace; New York as "New York" city rather than "New York City".
+_STRASBOURG = {"clip_id": "b", "location_id": "x", "lat": 48.5734, "lon": 7.7521,
+               "continent": "EU", "country": "FR", "admin1": "Grand Est", "city": "Strasbourg"}
+_PARIS = {"clip_id": "a", "location_id": "paris", "lat": 48.8566, "lon": 2.3522,
+          "continent": "EU", "country": "FR", "admin1": "Ile-de-France", "city": "Paris"}
+_NEW_YORK = {"clip_id": "c", "location_id": "ny", "lat": 40.7128, "lon": -74.006,
+             "continent": "NA", "country": "US", "admin1": "New York", "city": "New York"}
+
+
+def test_hierarchy_in_the_file_that_agrees_with_the_gazetteer_is_accepted(tmp_path):
     path = tmp_path / "labels.parquet"
-    table = pa.Table.from_pylist(
-        [
-            {"clip_id": "a", "location_id": "paris", "lat": 48.8566, "lon": 2.3522,
-             "continent": "EU", "country": "FR", "admin1": "Ile-de-France", "city": "Paris"},
-            {"clip_id": "b", "location_id": "x", "lat": -33.8688, "lon": 151.2093,
-             "continent": "OC", "country": "AU", "admin1": "Somewhere else", "city": "Sydney"},
-        ]
-    ).replace_schema_metadata({"avg_bench.revision": "AVG-v1@abc123"})
+    table = pa.Table.from_pylist([_PARIS, {**_STRASBOURG, "admin1": "Alsace"}]).replace_schema_metadata({"avg_bench.revision": "AVG-v1@abc123"})
     pq.write_table(table, path)
     labels = load_labels(path)
-    assert labels.hierarchy.admin1.tolist() == ["Ile-de-France", "Somewhere else"]
+    assert labels.hierarchy.admin1.tolist() == ["Ile-de-France", "Alsace"]
     assert labels.revision == "AVG-v1@abc123"
-    results = avg_bench.evaluate(predictions_at(labels, 0.0), labels, bootstrap=0)
-    assert results.metrics["sem_country"].value == 1.0
-    assert results.metrics["sem_admin1"].value == 0.5  # the given (odd) admin1 of clip b is the truth
     derived = avg_bench.labels_from_records([{"clip_id": "a", "location_id": "p", "lat": 48.8566, "lon": 2.3522}])
     assert derived.hierarchy.admin1.tolist() == ["Ile-de-France"]
+
+
+def test_hierarchy_from_another_geocoder_is_an_error_naming_the_line(tmp_path):
+    jsonl = tmp_path / "labels.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in (_PARIS, _STRASBOURG, _NEW_YORK)))
+    with pytest.raises(LabelFileError) as info:
+        load_labels(jsonl)
+    assert str(info.value).startswith(
+        f"{jsonl}:2: field 'admin1' is 'Grand Est', but the gazetteer gives 'Alsace' for (48.573400, 7.752100). "
+    )
+    assert "--label-hierarchy ignore" in str(info.value)
+    second = tmp_path / "other.jsonl"
+    second.write_text(json.dumps(_PARIS) + "\n" + json.dumps(_NEW_YORK) + "\n")
+    with pytest.raises(LabelFileError, match=r"other.jsonl:2: field 'city' is 'New York', but the gazetteer gives 'New York City'"):
+        avg_bench.evaluate([{"clip_id": c, "lat": 0.0, "lon": 0.0} for c in "ac"], second, bootstrap=0)
+    # Parquet shards: the message names the shard and its row.
+    shards = [tmp_path / "s0.parquet", tmp_path / "s1.parquet"]
+    pq.write_table(pa.Table.from_pylist([_PARIS]), shards[0])
+    pq.write_table(pa.Table.from_pylist([{**_PARIS, "clip_id": "z"}, _STRASBOURG]), shards[1])
+    with pytest.raises(LabelFileError) as info:
+        load_labels(shards)
+    assert str(info.value).startswith(f"{shards[1]}: row 2: field 'admin1' is 'Grand Est'")
+    with pytest.raises(LabelFileError, match=r"^labels_api:2: field 'admin1' is 'Grand Est'"):
+        avg_bench.labels_from_records([_PARIS, _STRASBOURG], source="labels_api")
+
+
+def test_ignored_label_hierarchy_scores_a_perfect_prediction_perfectly(tmp_path):
+    """With another geocoder's names, the old scorer gave a perfect prediction admin1 < 1 and city < 1."""
+    jsonl = tmp_path / "labels.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in (_PARIS, _STRASBOURG, _NEW_YORK)))
+    labels = load_labels(jsonl, label_hierarchy="ignore")
+    assert labels.hierarchy.admin1.tolist() == ["Ile-de-France", "Alsace", "New York"]
+    assert labels.hierarchy.city.tolist() == ["Paris", "Strasbourg", "New York City"]
+    results = avg_bench.evaluate(predictions_at(labels, 0.0), jsonl, label_hierarchy="ignore", bootstrap=0)
+    assert results.metrics["sem_admin1"].value == 1.0 and results.metrics["sem_city"].value == 1.0
+    with pytest.raises(ValueError, match="label_hierarchy must be one of check, ignore"):
+        load_labels(jsonl, label_hierarchy="file")
 
 
 @pytest.mark.parametrize(

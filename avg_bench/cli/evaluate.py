@@ -33,6 +33,10 @@ def evaluate(
     json_out: str = typer.Option(None, "--json", help="Write the results JSON to this file ('-' for stdout, no table)."),
     bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
     seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
+    label_hierarchy: str = typer.Option(
+        "check", "--label-hierarchy",
+        help="Hierarchy fields in the labels: 'check' them against the gazetteer (a mismatch is an error) or 'ignore' them.",
+    ),
 ) -> None:
     """Score a predictions file with the AVG metrics.
 
@@ -41,6 +45,8 @@ def evaluate(
     """
     from avg_bench.evaluation import evaluate as run_evaluation  # keep `--help` instant
 
+    if label_hierarchy not in ("check", "ignore"):
+        raise AvgBenchError(f"--label-hierarchy must be 'check' or 'ignore', found {label_hierarchy!r}")
     if bool(labels) == bool(split):
         raise AvgBenchError("give exactly one of --labels FILE or --split NAME")
     if split:
@@ -58,6 +64,7 @@ def evaluate(
         seed=seed,
         split=split,
         config=config if split else None,
+        label_hierarchy=label_hierarchy,
     )
     if json_out == "-":
         sys.stdout.write(results.to_json())

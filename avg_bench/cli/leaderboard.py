@@ -54,6 +54,9 @@ def serve(
     max_upload_mb: float = typer.Option(64.0, "--max-upload-mb", min=0.001, help="Largest accepted predictions file (MiB)."),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="Background scoring threads."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples of every score's CIs."),
+    min_locations: int = typer.Option(
+        5, "--min-locations", min=1, help="k: on hidden splits, show a group (continent, map cell) only if it covers k+ locations.",
+    ),
 ) -> None:
     """Serve the leaderboard: JSON API (/api, /docs) and pages, scoring in the background."""
     try:
@@ -67,7 +70,7 @@ def serve(
         raise AvgBenchError(f"--labels {labels}: no such folder (expected DIR/<config>/<split>.parquet)")
     settings = Settings(
         db_url=_db(db), labels_dir=labels, quota_count=quota, quota_days=quota_days,
-        max_upload_bytes=int(max_upload_mb * 2**20), workers=workers, bootstrap=bootstrap,
+        max_upload_bytes=int(max_upload_mb * 2**20), workers=workers, bootstrap=bootstrap, min_locations=min_locations,
     )
     app_ = create_app(settings)
     boards = app_.state.leaderboard.labels.available()
@@ -134,13 +137,14 @@ def export(
     config: str = typer.Option("seen", "--config", help="seen or geo-holdout."),
     out: Path = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
     db: str = typer.Option(None, "--db", help=_DB_HELP),
+    min_locations: int = typer.Option(5, "--min-locations", min=1, help="k, as the server's: what a hidden split may show."),
 ) -> None:
     """A static copy of the table (Markdown for the README, HTML for the dataset card)."""
     from leaderboard.export import export_table
 
     if fmt not in ("md", "html"):
         raise AvgBenchError(f"--format must be md or html, found {fmt!r}")
-    text = export_table(_engine(db), fmt=fmt, split=split, config=config)
+    text = export_table(_engine(db), fmt=fmt, split=split, config=config, k=min_locations)
     if out is None:
         sys.stdout.write(text)
     else:

@@ -81,7 +81,11 @@ def test_submit_by_page_and_cli_then_sort_filter_and_map(browser, live, files, l
         shown = page.get_attribute(f'#metrics tr[data-metric="{name}"] td.value', "data-value")
         assert float(shown) == local[name]["value"], name
     assert page.text_content("#team") == "Browser Team"
-    page.wait_for_function("document.querySelector('#error-map').complete")
+    # Polled with evaluate (not wait_for_function, whose string predicate the page's CSP rightly refuses to eval).
+    for _ in range(100):
+        if page.evaluate("document.querySelector('#error-map').complete"):
+            break
+        page.wait_for_timeout(100)
     assert page.evaluate("document.querySelector('#error-map').naturalWidth") == 800
 
     by_cli = _submit_by_cli(server.url, token, files["val_bad"], "CLI model", "visual")
@@ -142,3 +146,43 @@ def test_page_submission_errors_are_shown_in_the_form(browser, live, tmp_path):
     page.wait_for_selector("#error")
     assert page.text_content("#error") == "the token is not valid (unknown or revoked)"
     page.close()
+
+
+LONG_MODEL = "Audio-Visual-Geolocation-Transformer-" * 5 + "v2"  # 187 characters, no space to break at
+LONG_TEAM = "Laboratory-of-Very-Long-Institutional-Names-" * 2 + "Geo"
+
+
+def _no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_pages_fit_1280px_with_long_names_and_log_no_console_errors(browser, make_leaderboard, tmp_path, files):
+    from leaderboard.submissions import SubmissionMeta
+
+    lb = make_leaderboard(f"sqlite:///{tmp_path / 'wide.sqlite3'}", workers=0)
+    teams = [store.authenticate(lb.engine, store.create_token(lb.engine, name)) for name in (LONG_TEAM, "Short")]
+    ids = []
+    for team, name, path in ((teams[0], LONG_MODEL, files["val_good"]), (teams[1], "short net", files["val_bad"])):
+        with path.open("rb") as handle:
+            ids.append(lb.submit(team, SubmissionMeta(model_name=name, link="https://example.org/" + "x" * 300), handle, path.name)["id"])
+    assert lb.score_pending() == 2
+    problems: list[str] = []
+    with LiveServer(lb) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        for path in ("/?split=val", f"/entries/{ids[0]}", f"/compare?a={ids[0]}&b={ids[1]}", "/submit"):
+            page.goto(server.url + path)
+            page.wait_for_load_state("load")
+            assert _no_horizontal_scroll(page), (path, page.evaluate("document.documentElement.scrollWidth"))
+        page.goto(f"{server.url}/?split=val")
+        assert page.locator("#leaderboard tbody td.model").first.get_attribute("title") == LONG_MODEL  # full name on hover
+        assert page.locator("#leaderboard tbody td.team").first.get_attribute("title") == LONG_TEAM
+        name = page.locator("#leaderboard tbody td.model > a:first-child").first
+        assert name.text_content() == LONG_MODEL
+        assert name.evaluate("e => e.scrollWidth > e.clientWidth")  # truncated with an ellipsis, not overflowing
+        page.goto(f"{server.url}/docs")  # Swagger UI from local files, under the CSP
+        page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        assert "AVG leaderboard API" in page.text_content(".swagger-ui .info .title")
+        page.close()
+    assert problems == []
