@@ -191,6 +191,9 @@ def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, 
 
 def _process_all(records, manifest_path, work, process, fmt, workers, progress) -> dict[str, dict]:
     """Canonical media and metadata per clip; finished clips (``clip.json`` present) are reused."""
+    from avg_bench.data.media import remove_leftovers
+
+    remove_leftovers(work)  # half-made clip folders of a killed run
     done: dict[str, dict] = {}
     todo: list[ManifestRecord] = []
     for record in records:

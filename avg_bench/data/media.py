@@ -445,6 +445,20 @@ def _publish(work: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def remove_leftovers(folder: Path) -> int:
+    """Delete the hidden ``.<clip>.*.partial`` / ``.old`` folders a killed run left in ``folder``; returns how many.
+
+    Call it only when no other process builds into ``folder`` (a build's start, before its workers).
+    """
+    removed = 0
+    if folder.is_dir():
+        for leftover in folder.glob(".*"):
+            if leftover.is_dir() and leftover.name.endswith((PARTIAL_SUFFIX, ".old")):
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 def _fresh_dir(out_dir: Path, suffix: str) -> Path:
     """A new empty hidden folder beside ``out_dir`` (mode from the umask, unlike mkdtemp's 0700)."""
     for _ in range(100):
