@@ -101,6 +101,14 @@ def test_section_cut_equals_local_cut_at_several_cut_points(long_source, tmp_pat
                                   tmp_path / f"remote-{start}")
             assert (remote.video_sha256, remote.audio_sha256, remote.keyframe_sha256) == \
                 (local.video_sha256, local.audio_sha256, local.keyframe_sha256), start
+        # With --cookies the section goes through a yt-dlp child (not ffmpeg run directly): same bytes.
+        cookies = tmp_path / "cookies.txt"
+        cookies.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tx\n")
+        with_cookies = FetchOptions(stall_s=30, timeout_s=120, cookies=cookies)
+        section = download_section(info, 28.0, 38.0, tmp_path / "dl-cookies", with_cookies, limiter)
+        assert "[download] Destination" in (section.path.parent / "yt-dlp.log").read_text()  # yt-dlp ran
+        remote = process_clip(section.path, 28.0 - section.start_s, 38.0 - section.start_s, tmp_path / "remote-cookies")
+        assert remote.video_sha256 == process_clip(folder / record.source_uri, 28.0, 38.0, tmp_path / "l").video_sha256
 
 
 @pytest.mark.parametrize("shard", ["0/0", "2/2", "x/3"])
