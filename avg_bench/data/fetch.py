@@ -411,7 +411,8 @@ def _transfer_broke(stderr: str) -> bool:
     return bool(re.search(r"Stream ends prematurely|Connection reset|Broken pipe|timed out", stderr, flags=re.IGNORECASE))
 
 
-_OPENING = re.compile(rb"Opening 'https?://")
+#: One per HTTP request: ffmpeg opens a new connection for each (its http ``multiple_requests`` is off).
+_OPENING = re.compile(rb"Starting connection attempt to ")
 
 
 def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOptions,

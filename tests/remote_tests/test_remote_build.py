@@ -90,7 +90,7 @@ def test_section_cut_equals_local_cut_at_several_cut_points(long_source, tmp_pat
     from remote_host import VideoHost
 
     folder, record = long_source
-    options, limiter = FetchOptions(stall_s=30, timeout_s=120), RateLimiter(0)
+    options, limiter = FetchOptions(stall_s=30, timeout_s=120), RateLimiter(0, host_requests_per_minute=10_000)
     with VideoHost(folder) as host:
         info = source_info(host.url(record.source_uri), record.source_key, tmp_path / "sources", options, limiter)
         for start in (15.0, 28.0, 20.5):
@@ -109,6 +109,8 @@ def test_section_cut_equals_local_cut_at_several_cut_points(long_source, tmp_pat
         assert "[download] Destination" in (section.path.parent / "yt-dlp.log").read_text()  # yt-dlp ran
         remote = process_clip(section.path, 28.0 - section.start_s, 38.0 - section.start_s, tmp_path / "remote-cookies")
         assert remote.video_sha256 == process_clip(folder / record.source_uri, 28.0, 38.0, tmp_path / "l").video_sha256
+        # The per-host ceiling counts every HTTP request the host saw, ffmpeg's included (--host-requests).
+        assert len(limiter._recent["127.0.0.1"]) == len(host.log) > 4
 
 
 @pytest.mark.parametrize("shard", ["0/0", "2/2", "x/3"])
