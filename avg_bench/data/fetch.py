@@ -5,11 +5,14 @@ Two steps per clip:
 1. :func:`source_info`: yt-dlp's info JSON of the source video, extracted once per source (in
    process, through yt-dlp's Python API, so HTTP errors arrive with their status and
    ``Retry-After``) and cached as ``<cache>/<hash>.info.json``; the other clips of that video reuse it.
-2. :func:`download_section`: ``yt-dlp --load-info-json ... --download-sections *A-B`` in a child
-   process (killable: a hung transfer can always be ended), fetching ``[start - margin, end +
-   margin]`` with HTTP Range requests (ffmpeg stream copy, so the packets are the source's own and
-   the canonical cut reproduces a local build bit for bit). A watchdog kills the child when no byte
-   arrives for ``stall_s`` or the whole download passes ``timeout_s``.
+2. :func:`download_section`: the section ``[start - margin, end + margin]`` in a killable child:
+   for a single progressive http(s) format without cookies, the ffmpeg command yt-dlp would run
+   (``-ss A -t B-A -i URL -c copy``; no yt-dlp start-up per clip), else ``yt-dlp --load-info-json
+   ... --download-sections *A-B``. HTTP Range requests fetch only about the section, and stream copy
+   keeps the source's own packets, so the canonical cut reproduces a local build bit for bit. A
+   watchdog ends the child when no byte arrives for ``stall_s`` (judged on ffmpeg's progress log, not
+   on the output file) or the whole download passes ``timeout_s``; ``timeout_s`` also bounds the
+   in-process extraction and the bot-page peek.
 
 The result is never trusted: it is probed (TRAPS.md: a host that ignores Range makes yt-dlp write an
 empty file and report success) and must cover the cut. Every failure is a
@@ -281,7 +284,7 @@ def download_section(info_file: Path, start_s: float, end_s: float, folder: Path
             "-o", str(folder / f"{SECTION_NAME}.%(ext)s"),
             "--no-progress", "--no-cache-dir", "--no-playlist", "--retries", "0", "--fragment-retries", "0",
             "--socket-timeout", f"{options.socket_timeout_s:g}", "--no-mtime",
-            # ffmpeg's own log: one "Opening ... for reading" per HTTP request (the host's request
+            # ffmpeg's own log: one "Starting connection attempt" per HTTP request (the host's request
             # ceiling) and a progress line per half second while packets arrive (the stall watchdog).
             "--downloader-args", "ffmpeg_i:" + " ".join(_FFMPEG_LOG),
         ]
