@@ -30,6 +30,10 @@ class RateLimiter:
       anything until the pause ends.
     """
 
+    #: The longest pause one Retry-After sets (as the backoff cap): a host asking for an hour is retried sooner, and a
+    #: clip still refused after its retries is left for --retry-failed.
+    max_pause_s = 300.0
+
     def __init__(self, requests_per_minute: float, *, host_requests_per_minute: float = 0.0, clock=time.monotonic,
                  sleep=time.sleep) -> None:
         if requests_per_minute < 0 or host_requests_per_minute < 0:
@@ -76,9 +80,9 @@ class RateLimiter:
                 self._recent.setdefault(host, []).extend([self._clock()] * requests)
 
     def hold(self, host: str, seconds: float) -> None:
-        """Pause ``host`` for ``seconds`` for every worker (a longer pause already set wins)."""
+        """Pause ``host`` for ``seconds`` (at most :attr:`max_pause_s`) for every worker; a longer pause wins."""
         with self._lock:
-            self._paused[host] = max(self._paused.get(host, 0.0), self._clock() + seconds)
+            self._paused[host] = max(self._paused.get(host, 0.0), self._clock() + min(seconds, self.max_pause_s))
 
     def paused_for(self, host: str) -> float:
         """Seconds left of ``host``'s pause (0 when it is not paused)."""
