@@ -14,7 +14,7 @@ from avg_bench._version import __version__
 from avg_bench.geo.continents import CONTINENT_NAMES
 from avg_bench.geo.gazetteer import Gazetteer, default_gazetteer
 from avg_bench.labels import LabelHierarchy, Labels, load_labels
-from avg_bench.metrics.bootstrap import paired_p_value, percentile_interval, resample_weights
+from avg_bench.metrics.bootstrap import Resamples, paired_p_value, percentile_interval
 from avg_bench.metrics.definitions import Metric, clip_scores, metric_table, worst_case_km
 from avg_bench.metrics.summary import Summary, summarise, summarise_macro
 from avg_bench.predictions import ABSTAINED, MISSING, PREDICTED, PredictionSet, read_predictions
@@ -97,7 +97,7 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
 
     metrics = metric_table(spec)
     cluster = labels.location_index
-    weights = resample_weights(labels.n_locations, bootstrap, seed) if bootstrap else None
+    weights = Resamples(labels.n_locations, bootstrap, seed) if bootstrap else None  # drawn in bounded blocks
     values = _clip_values(scored, labels, spec, gazetteer)
     overall = summarise(values, metrics, cluster, weights)
     by_continent = _by_continent(values, labels, metrics, weights, spec.confidence)

@@ -9,7 +9,11 @@ Measures (targets from the evaluator issue, on a 2-core machine):
     (as the dataset ships them) and for JSON Lines labels without it (derived by the gazetteer);
   * the whole ``avg-bench evaluate`` command, process start to exit (target <= 1.5 s);
   * peak memory of that command (target <= 300 MB), and of a 200 MB predictions file;
-  * that the evaluate path imports neither torch nor datasets.
+  * that the evaluate path imports neither torch nor datasets;
+  * (issue 13) the whole command without bootstrap on 20,000 single-clip locations (target <= 0.37 s,
+    nat-sound2loc's distance-only script on the same file), and the cluster bootstrap's peak memory at
+    ``--huge-locations`` single-clip locations (default 4.1 M; target < 1 GB at any size), run with
+    ``--huge-resamples`` resamples (memory does not grow with them; time per resample is reported).
 Each timing is the median over fresh processes, with the gazetteer cache already built.
 """
 
@@ -93,20 +97,61 @@ def make_data(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def peak_rss_mb(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of a child, from the kernel's accounting."""
+_HUGE = """
+import sys, time
+import numpy as np
+from avg_bench.metrics import metric_table, summarise, summarise_macro
+from avg_bench.metrics.bootstrap import Resamples
+from avg_bench.spec import AVG_V1
+n, resamples = int(sys.argv[1]), int(sys.argv[2])
+metrics = metric_table(AVG_V1)
+values = np.random.default_rng(0).random((n, len(metrics)))
+cluster = np.arange(n)
+weights = Resamples(n, resamples, seed=0)
+import tracemalloc
+tracemalloc.start()  # numpy reports its allocations: what the scoring adds on top of the clip table
+start = time.perf_counter()
+summarise(values, metrics, cluster, weights)
+summarise(values[: n // 3], metrics, cluster[: n // 3], weights)  # a continent-sized subgroup
+summarise_macro(values, metrics, cluster, weights, n)
+seconds = time.perf_counter() - start
+open(sys.argv[3], "w").write(f"{seconds / resamples} {tracemalloc.get_traced_memory()[1] / 2**20}")
+"""
+
+
+def make_single_clip_data(folder: Path, n: int = 20_000) -> tuple[Path, Path]:
+    """``n`` clips, each at its own location (the shape of nat-sound2loc's evaluation)."""
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(-60, 70, n), rng.uniform(-180, 180, n)
+    labels, predictions = folder / "single_labels.jsonl", folder / "single_predictions.jsonl"
+    with labels.open("w") as handle:
+        for i in range(n):
+            handle.write(f'{{"clip_id": "c{i:06d}", "location_id": "l{i:06d}", "lat": {lat[i]:.5f}, "lon": {lon[i]:.5f}}}\n')
+    with predictions.open("w") as handle:
+        for i in range(n):
+            a, b = np.clip(lat[i] + rng.normal(0, 2), -90, 90), np.clip(lon[i] + rng.normal(0, 2), -180, 180)
+            handle.write(f'{{"clip_id": "c{i:06d}", "lat": {a:.5f}, "lon": {b:.5f}}}\n')
+    return labels, predictions
+
+
+def peak_rss_mb(command: list[str], *, with_cpu: bool = False) -> tuple[float, ...]:
+    """Wall seconds and peak resident memory (MB) of a child, from the kernel's accounting (and its CPU seconds)."""
     start = time.perf_counter()
     pid = os.posix_spawn(command[0], command, os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)])
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed")
+    if with_cpu:
+        return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     return elapsed, usage.ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--huge-locations", type=int, default=4_100_000)
+    parser.add_argument("--huge-resamples", type=int, default=10)
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,6 +186,21 @@ def main() -> None:
         refused = subprocess.run([CLI, "evaluate", str(hostile), "--labels", str(paths["jsonl"])], capture_output=True)
         seconds = time.perf_counter() - start
         rows.append(("30 MiB single-line file: time to refuse (exit 2)", f"{seconds:.2f} s", "<= 5 s", seconds <= 5.0 and refused.returncode == 2))
+        single_labels, single_predictions = make_single_clip_data(folder)
+        command = [CLI, "evaluate", str(single_predictions), "--labels", str(single_labels), "--bootstrap", "0"]
+        peak_rss_mb(command)  # warm the file cache
+        runs = [peak_rss_mb(command, with_cpu=True) for _ in range(args.repeats)]
+        seconds, cpu = statistics.median(r[0] for r in runs), statistics.median(r[2] for r in runs)
+        rows.append(("avg-bench evaluate, 20,000 single-clip locations, no bootstrap: wall (CPU)",
+                     f"{seconds:.3f} s ({cpu:.3f} s)", "<= 0.37 s", seconds <= 0.37))
+        out = folder / "huge.txt"
+        child = [sys.executable, "-c", _HUGE, str(args.huge_locations), str(args.huge_resamples), str(out)]
+        seconds, memory = peak_rss_mb(child)
+        per, scoring = (float(v) for v in out.read_text().split())
+        table_mb = args.huge_locations * 12 * 8 / 2**20
+        rows.append((f"{args.huge_locations:,} single-clip locations, {args.huge_resamples} resamples: peak added by scoring"
+                     f" (process peak, incl. the {table_mb:.0f} MB clip table; s per resample)",
+                     f"{scoring:.0f} MB ({memory:.0f} MB; {per:.2f} s)", "< 1024 MB", scoring < 1024))
 
     print_table(console, "bench_evaluate", rows)
 

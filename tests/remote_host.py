@@ -6,9 +6,13 @@ Python's ``http.server`` ignores ``Range``, and yt-dlp then writes an empty file
 ``Content-Range``, so ffmpeg and yt-dlp can fetch just a section of a file.
 
 Faults are injected per path (see :class:`Fault`): HTTP 404, 403, 410 and 429 (with
-``Retry-After``), a connection cut mid-body, a stall, a corrupt container, a truncated file, an
-empty ``200``, a bot-check page, and a host that ignores ``Range`` like ``http.server``. A fault can
-hold for the first ``times`` requests only, so in-run retries are testable.
+``Retry-After``), a connection cut mid-body, a stall, a corrupt container, a corrupt ``moov`` (the file
+opens, its track headers are zeros), a truncated file, an
+empty ``200``, a bot-check page, a host that ignores ``Range`` like ``http.server``, a slow but
+steady transfer (``slow``: the file at ``rate_bps``) and a bot-check page dripped at ``rate_bps``
+(``drip``). A fault can hold for the first ``times`` requests only, so in-run retries are testable,
+and only for ``Range`` requests (``ranged_only``: the section download, not the info extraction).
+Every request is logged with its time and status in :attr:`VideoHost.log`.
 
 Usage::
 
@@ -24,12 +28,14 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FAULT_KINDS = ("404", "403", "410", "429", "cut", "stall", "corrupt", "truncated", "empty", "bot", "no_range")
+FAULT_KINDS = ("404", "403", "410", "429", "cut", "stall", "corrupt", "truncated", "empty", "bot", "no_range", "slow",
+               "drip", "bad_moov")
 BOT_PAGE = (
     b"<!DOCTYPE html><html><head><title>Verify</title></head><body>"
     b"<h1>Sign in to confirm you're not a bot</h1><p>This helps protect our community.</p></body></html>"
@@ -46,12 +52,16 @@ class Fault:
         times: how many requests the fault holds for (None: until cleared).
         retry_after: the ``Retry-After`` seconds of a 429.
         stall_s: how long a stall holds the connection before closing it.
+        rate_bps: bytes per second of ``slow`` and ``drip``.
+        ranged_only: the fault answers only requests with a ``Range`` header.
     """
 
     kind: str
     times: int | None = None
     retry_after: int = 1
     stall_s: float = 30.0
+    rate_bps: float = 20_000.0
+    ranged_only: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -75,6 +85,8 @@ class VideoHost:
         self._lock = threading.Lock()
         self.requests: dict[str, int] = {}
         self.ranges: list[tuple[str, str | None]] = []
+        #: (monotonic time, path, status) of every request, in arrival order.
+        self.log: list[tuple[float, str, int]] = []
         self.closing = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -112,12 +124,12 @@ class VideoHost:
         with self._lock:
             self._faults.clear()
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, *, ranged: bool = False) -> Fault | None:
         """The fault for this request (counting it down), and the request counted."""
         with self._lock:
             self.requests[path] = self.requests.get(path, 0) + 1
             fault = self._faults.get(path)
-            if fault is None:
+            if fault is None or (fault.ranged_only and not ranged):
                 return None
             if fault.times is not None:
                 if fault.times <= 0:
@@ -141,7 +153,7 @@ def _handler(host: VideoHost) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, *, body: bool) -> None:
             path = unquote(urlsplit(self.path).path)
-            fault = host.take_fault(path)
+            fault = host.take_fault(path, ranged=self.headers.get("Range") is not None)
             file = (host.root / path.lstrip("/")).resolve()
             if host.root not in file.parents or not file.is_file():
                 return self._plain(404, b"not found", body)
@@ -154,16 +166,25 @@ def _handler(host: VideoHost) -> type[BaseHTTPRequestHandler]:
                 return self._plain(429, b"too many requests", body, {"Retry-After": str(fault.retry_after)})
             if kind == "bot":
                 return self._plain(200, BOT_PAGE, body, {"Content-Type": "text/html; charset=utf-8"})
+            if kind == "drip":
+                return self._plain(200, BOT_PAGE, body, {"Content-Type": "text/html; charset=utf-8"}, rate_bps=fault.rate_bps)
             if kind == "empty":
                 return self._plain(200, b"", body, {"Content-Type": _type(file)})
             data = file.read_bytes()
             if kind == "corrupt":
                 data = bytes((b * 73 + 41) & 0xFF for b in data)  # same size, no container left
+            elif kind == "bad_moov":
+                data = _bad_moov(data)
             elif kind == "truncated":
                 data = data[: len(data) // 3]
             self._send(data, file, body, fault, honour_range=kind != "no_range")
 
-        def _plain(self, status: int, data: bytes, body: bool, headers: dict | None = None) -> None:
+        def send_response(self, code: int, message: str | None = None) -> None:
+            with host._lock:
+                host.log.append((time.monotonic(), unquote(urlsplit(self.path).path), code))
+            super().send_response(code, message)
+
+        def _plain(self, status: int, data: bytes, body: bool, headers: dict | None = None, rate_bps: float = 0) -> None:
             self.send_response(status)
             headers = {"Content-Type": "text/plain", **(headers or {})}
             for key, value in headers.items():
@@ -171,7 +192,22 @@ def _handler(host: VideoHost) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if body and data:
+                self._write(data, rate_bps)
+
+        def _write(self, data: bytes, rate_bps: float) -> None:
+            """Send ``data``, at ``rate_bps`` bytes per second in small steady pieces when given."""
+            if not rate_bps:
                 self.wfile.write(data)
+                return
+            piece = max(1, int(rate_bps / 10))
+            try:
+                for offset in range(0, len(data), piece):
+                    if host.closing.wait(piece / rate_bps):
+                        break
+                    self.wfile.write(data[offset : offset + piece])
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                self.close_connection = True
 
         def _send(self, data: bytes, file: Path, body: bool, fault: Fault | None, *, honour_range: bool) -> None:
             size = len(data)
@@ -213,11 +249,19 @@ def _handler(host: VideoHost) -> type[BaseHTTPRequestHandler]:
                     host.closing.wait(fault.stall_s)
                     self.close_connection = True
                     return
-                self.wfile.write(chunk)
+                self._write(chunk, fault.rate_bps if fault is not None and fault.kind == "slow" else 0)
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True
 
     return Handler
+
+
+def _bad_moov(data: bytes) -> bytes:
+    """``data`` with the first 392 bytes of its ``moov`` box zeroed: the file opens, its tracks are gone."""
+    at = data.find(b"moov")
+    if at == -1:
+        return data
+    return data[: at + 8] + bytes(392) + data[at + 400 :]
 
 
 def _type(file: Path) -> str:

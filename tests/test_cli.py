@@ -246,3 +246,37 @@ def test_python_evaluate_imports_no_heavy_package(predictions, labels_file, data
     assert done.returncode == 0, done.stderr
     assert "imported on the evaluate path" not in done.stdout + done.stderr
     assert done.stdout == "[]\n"
+
+
+# The fast start of evaluate (issue 13): same declarations, no typer runtime.
+
+
+def test_fast_start_parses_evaluate_like_typer_and_hands_over_what_it_cannot():
+    from avg_bench.cli.evaluate import evaluate
+    from avg_bench.cli.fast import parse_plain
+
+    values = parse_plain(evaluate, ["p.jsonl", "--labels", "a.parquet", "-l", "b.parquet", "--bootstrap", "0", "--allow-missing"])
+    assert values == {"predictions": Path("p.jsonl"), "labels": [Path("a.parquet"), Path("b.parquet")], "split": None,
+                      "config": "seen", "data": None, "baseline": None, "allow_missing": True, "json_out": None,
+                      "bootstrap": 0, "seed": avg_bench.AVG_V1.default_seed}
+    for declined in (["p.jsonl", "--help"], ["p.jsonl", "--bootstrap", "-1"], ["p.jsonl", "--nope"], [],
+                     ["p.jsonl", "--bootstrap", "many"]):
+        assert parse_plain(evaluate, declined) is None, declined  # typer answers these itself
+
+
+def test_evaluate_takes_the_fast_start_without_pydantic(predictions, labels_file):
+    code = textwrap.dedent(
+        f"""
+        import sys
+        sys.argv = ["avg-bench", "evaluate", {str(predictions)!r}, "--labels", {str(labels_file)!r}, "--bootstrap", "0", "--json", "-"]
+        from avg_bench.cli import main
+        main()
+        sys.stderr.write(str(sorted(m for m in sys.modules if m.split(".")[0] in {{"pydantic", "typer._adapters"}})))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["metrics"]["acc@1km"]["value"] == 1.0 and done.stderr.endswith("[]")
+    # Bad values still get typer's own message and exit code.
+    done = run("evaluate", str(predictions), "--labels", str(labels_file), "--bootstrap", "-1")
+    assert done.returncode == 2 and "--bootstrap" in done.stderr

@@ -1,7 +1,8 @@
 """The ``avg-bench`` command line: one typer app; each subcommand lives in its own module.
 
 User errors (:class:`~avg_bench.errors.AvgBenchError`) print one ``error: ...`` line to stderr
-and exit with code 2; a traceback means a bug in AVG-Bench.
+and exit with code 2; a traceback means a bug in AVG-Bench. ``evaluate`` starts fast: its plain
+options are parsed from the same declarations without typer's runtime (:mod:`avg_bench.cli.fast`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ from avg_bench.cli import leaderboard as _leaderboard  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point: run the app, turning user errors into one clean line."""
+    from avg_bench.cli.fast import run_fast
+
     try:
+        if run_fast(sys.argv[1:]):  # plain options: skip typer's pydantic-based parsing (~0.2 s)
+            return
         app()
     except AvgBenchError as exc:
         sys.stderr.write(f"error: {exc}\n")

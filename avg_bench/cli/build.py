@@ -36,7 +36,8 @@ def build(
     labels_out: Path = typer.Option(None, "--labels-out", help="Folder for the hidden test labels (default: OUT-hidden-labels)."),
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Clips processed in parallel."),
     clips_per_location: int = typer.Option(None, "--clips-per-location", help="Expected clips per location, checked by validate."),
-    rate: float = typer.Option(60.0, "--rate", min=0, help="Requests per minute to the video host, all workers together (0: no limit)."),
+    rate: float = typer.Option(60.0, "--rate", min=0, help="Fetches per minute, all workers together (0: no limit). A fetch is one info extraction or one section download (which is several HTTP requests); see --host-requests."),
+    host_requests: float = typer.Option(0.0, "--host-requests", min=0, help="Ceiling on HTTP requests per host in any minute, counting every request ffmpeg and yt-dlp make (0: none)."),
     retries: int = typer.Option(2, "--retries", min=0, help="In-run retries of a retryable failure, with exponential backoff and jitter."),
     backoff: float = typer.Option(2.0, "--backoff", min=0, help="First backoff delay in seconds (doubles per retry; a 429's Retry-After wins)."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Retry clips that failed in earlier runs (retryable classes, or --classes)."),
@@ -44,8 +45,8 @@ def build(
     shard: str = typer.Option(None, "--shard", help="Build only part i of N (i/N, by source video); join the parts with --merge."),
     merge: list[Path] = typer.Option([], "--merge", help="A --shard part folder to join into OUT (repeat per part)."),
     cookies: Path = typer.Option(None, "--cookies", exists=True, dir_okay=False, help="Netscape cookies.txt for yt-dlp (after a bot check)."),
-    timeout: float = typer.Option(600.0, "--timeout", min=1, help="Seconds one section download may take in all."),
-    stall_timeout: float = typer.Option(60.0, "--stall-timeout", min=1, help="Watchdog: kill a download that receives no data for this many seconds."),
+    timeout: float = typer.Option(600.0, "--timeout", min=1, help="Seconds one fetch may take in all: an info extraction, a bot-page check or a section download."),
+    stall_timeout: float = typer.Option(60.0, "--stall-timeout", min=1, help="Watchdog: end a fetch that receives no data for this many seconds (judged on bytes arriving, not on the output file)."),
     margin: float = typer.Option(2.0, "--margin", min=0, help="Seconds fetched before and after each clip's cut."),
     report: Path = typer.Option(None, "--report", help="Print the report of the build folder DIR (from its ledger) and exit."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON on stdout."),
@@ -74,7 +75,7 @@ def build(
     from avg_bench.data.remote import RunOptions, parse_shard
 
     options = RunOptions(
-        workers=workers, requests_per_minute=rate, retries=retries, backoff_base_s=backoff, retry_failed=retry_failed,
+        workers=workers, requests_per_minute=rate, host_requests_per_minute=host_requests, retries=retries, backoff_base_s=backoff, retry_failed=retry_failed,
         classes=parse_classes(classes), shard=parse_shard(shard) if shard else None,
         fetch=FetchOptions(margin_s=margin, timeout_s=timeout, stall_s=stall_timeout, cookies=cookies),
     )

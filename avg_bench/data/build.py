@@ -123,11 +123,8 @@ def build_dataset(
     assignments = {"seen": seen_splits(records), "geo-holdout": holdout_splits(records, continent_of_location)}
 
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
-    fmt_sha = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode()).hexdigest()
     missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
-    # A dataset missing clips is a different dataset: its revision says so.
-    missing_sha = hashlib.sha256("\n".join(missing).encode()).hexdigest() if missing else ""
-    revision = f"{version}@{hashlib.sha256((manifest_sha + fmt_sha + missing_sha).encode()).hexdigest()[:12]}"
+    revision = dataset_revision(version, records, clips, fmt)
     counts = {
         config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
         for config in CONFIGS
@@ -159,6 +156,22 @@ def build_dataset(
     return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
 
 
+def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dict[str, dict], fmt: CanonicalFormat) -> str:
+    """``VERSION@hash`` of what the dataset holds: each clip's identity, labels, source and cut, and media hashes.
+
+    Not the manifest's bytes: the same clips fetched from a mirror, a platform or local files (only
+    ``source_uri`` differs) are the same dataset and get the same revision. A clip that failed is
+    listed as missing, so a dataset with holes never carries the revision of the complete one.
+    """
+    digest = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode())
+    for record in sorted(records, key=lambda r: r.clip_id):
+        identity = {k: v for k, v in record.to_dict().items() if k != "source_uri"}
+        clip = clips.get(record.clip_id)
+        media = None if clip is None else [clip["video_sha256"], clip["audio_sha256"], *clip["keyframe_sha256"]]
+        digest.update(json.dumps([identity, media], sort_keys=True).encode() + b"\n")
+    return f"{version}@{digest.hexdigest()[:12]}"
+
+
 def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:
     """One protocol's shards (and its hidden labels); returns the clip count per split."""
     counts = {}
@@ -178,6 +191,9 @@ def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, 
 
 def _process_all(records, manifest_path, work, process, fmt, workers, progress) -> dict[str, dict]:
     """Canonical media and metadata per clip; finished clips (``clip.json`` present) are reused."""
+    from avg_bench.data.media import remove_leftovers
+
+    remove_leftovers(work)  # half-made clip folders of a killed run
     done: dict[str, dict] = {}
     todo: list[ManifestRecord] = []
     for record in records:

@@ -32,6 +32,12 @@ class CanonicalFormat:
     #: JPEG keyframes at the centres of K equal segments of the clip.
     keyframes: int = 4
     jpeg_quality: int = 3  # ffmpeg -q:v, 2 (best) .. 31
+    #: Seconds decoded (and discarded) before the cut, so the audio decoder is primed at ``start_s``.
+    #: Without it a cut that lands on a keyframe starts decoding AAC at the very frame holding
+    #: ``start_s`` (no pre-roll: its first ~1024 samples are wrong), while a section fetched from mid-file
+    #: may start one frame earlier: remote and local differed in their first 512-623 samples. Must stay
+    #: below ``fetch_margin_s``. (Cuts off a keyframe decode the same samples with or without it.)
+    decode_preroll_s: float = 0.5
     #: Extra seconds fetched on each side of a remote section, so the exact cut never starts at a gap.
     fetch_margin_s: float = 2.0
     #: Content checks.

@@ -64,6 +64,7 @@ def format_table(fmt: CanonicalFormat = CANONICAL) -> str:
             ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, a keyframe every {fmt.keyframe_interval_s:g} s, long side ≤ {fmt.long_side} px"),
             ("audio in the MP4", f"AAC {fmt.audio_bitrate}, mono, {fmt.sample_rate} Hz"),
             ("soundtrack", f"FLAC, mono, {fmt.sample_rate} Hz"),
+            ("cut", f"exact to the frame and sample; decoding starts {fmt.decode_preroll_s:g} s before the cut so the audio decoder is primed (a fetched section and the whole file give the same bytes)"),
             ("keyframes", f"{fmt.keyframes} JPEG frames at the centres of {fmt.keyframes} equal segments"),
             ("container metadata", "stripped (no title, no geotag, no creation time); bit-exact encoding"),
             ("content checks", f"no audio stream, silent audio (< {fmt.silence_dbfs:g} dBFS), black video (mean luma < {fmt.black_luma:g}), frozen video, wrong duration"),

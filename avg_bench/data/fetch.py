@@ -5,11 +5,14 @@ Two steps per clip:
 1. :func:`source_info`: yt-dlp's info JSON of the source video, extracted once per source (in
    process, through yt-dlp's Python API, so HTTP errors arrive with their status and
    ``Retry-After``) and cached as ``<cache>/<hash>.info.json``; the other clips of that video reuse it.
-2. :func:`download_section`: ``yt-dlp --load-info-json ... --download-sections *A-B`` in a child
-   process (killable: a hung transfer can always be ended), fetching ``[start - margin, end +
-   margin]`` with HTTP Range requests (ffmpeg stream copy, so the packets are the source's own and
-   the canonical cut reproduces a local build bit for bit). A watchdog kills the child when no byte
-   arrives for ``stall_s`` or the whole download passes ``timeout_s``.
+2. :func:`download_section`: the section ``[start - margin, end + margin]`` in a killable child:
+   for a single progressive http(s) format without cookies, the ffmpeg command yt-dlp would run
+   (``-ss A -t B-A -i URL -c copy``; no yt-dlp start-up per clip), else ``yt-dlp --load-info-json
+   ... --download-sections *A-B``. HTTP Range requests fetch only about the section, and stream copy
+   keeps the source's own packets, so the canonical cut reproduces a local build bit for bit. A
+   watchdog ends the child when no byte arrives for ``stall_s`` (judged on ffmpeg's progress log, not
+   on the output file) or the whole download passes ``timeout_s``; ``timeout_s`` also bounds the
+   in-process extraction and the bot-page peek.
 
 The result is never trusted: it is probed (TRAPS.md: a host that ignores Range makes yt-dlp write an
 empty file and report success) and must cover the cut. Every failure is a
@@ -32,6 +35,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.failures import ClipFailure, classify_message, classify_status
@@ -96,10 +100,42 @@ def source_info(url: str, source_key: str, cache_dir: Path, options: FetchOption
         lock = _info_locks.setdefault(str(path), threading.Lock())
     with lock:
         if not path.is_file():
-            limiter.acquire()
-            info = _extract_info(url, options, limiter)
+            host = host_of(url)
+            limiter.acquire(host)
+            limiter.count(host)
+            info = _within(options.timeout_s, f"extracting the video's information from {url}",
+                           lambda: _extract_info(url, options, limiter))
             atomic_write_bytes(path, json.dumps(info).encode())
     return path
+
+
+def host_of(url: str) -> str:
+    """The host a URL's requests go to (what a pause or a request ceiling applies to)."""
+    return (urlsplit(url).hostname or url).lower()
+
+
+def _within(timeout_s: float, what: str, work):
+    """``work()``, or a ``network`` failure once ``timeout_s`` passes (``--timeout`` covers extraction too).
+
+    In-process yt-dlp cannot be killed: a host that drips its page keeps a socket-timeout from ever
+    firing. ``work`` runs in a daemon thread that is abandoned on timeout (it ends with its socket).
+    """
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="avg-bench-extract", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        raise ClipFailure("network", f"{what} timed out after {timeout_s:g} s (--timeout)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 class _Quiet:
@@ -147,6 +183,8 @@ def _extraction_failure(exc: Exception, url: str, options: FetchOptions, limiter
         error_class = classify_status(status) if status else None
         if error_class is not None:
             retry_after = _retry_after(http)
+            if retry_after is not None and error_class == "http_429":
+                limiter.hold(host_of(url), retry_after)
             return ClipFailure(error_class, f"{url}: {message}", retry_after_s=retry_after)
     if "Unsupported URL" in message:
         # A page instead of a video: often a bot check. Read its first bytes to tell.
@@ -179,12 +217,43 @@ def _retry_after(http) -> float | None:
 
 
 def _peek(url: str, options: FetchOptions, limiter: RateLimiter, limit: int = 65536) -> str:
-    limiter.acquire()
+    """The first ``limit`` bytes of ``url`` as text ("" when unreachable), never longer than ``--timeout``
+    in all nor ``--stall-timeout`` without a byte (a page can be dripped to hold a worker)."""
+    host = host_of(url)
+    limiter.acquire(host)
+    limiter.count(host)
+    request = urllib.request.Request(url, headers={"Range": f"bytes=0-{limit - 1}"})
+    began, data = time.monotonic(), b""
     try:
-        with urllib.request.urlopen(url, timeout=options.socket_timeout_s) as response:  # noqa: S310 (http(s) only)
-            return response.read(limit).decode("utf-8", errors="replace")
+        with urllib.request.urlopen(request, timeout=min(options.socket_timeout_s, options.stall_s)) as response:  # noqa: S310
+            while len(data) < limit and time.monotonic() - began < options.timeout_s:
+                piece = response.read1(min(4096, limit - len(data)))
+                if not piece:
+                    break
+                data += piece
+    except urllib.error.HTTPError as exc:
+        data = exc.read(limit) if exc.fp is not None else b""
     except (urllib.error.URLError, OSError, ValueError):
-        return ""
+        pass
+    return data.decode("utf-8", errors="replace")
+
+
+def _ask_retry_after(url: str, options: FetchOptions, limiter: RateLimiter) -> float | None:
+    """A 429 on the section: ffmpeg does not show the ``Retry-After`` header, so ask once (HEAD with the same Range)."""
+    host = host_of(url)
+    limiter.acquire(host)
+    limiter.count(host)
+    request = urllib.request.Request(url, method="HEAD", headers={"Range": "bytes=0-0"})
+    try:
+        with urllib.request.urlopen(request, timeout=min(options.socket_timeout_s, options.stall_s)):  # noqa: S310
+            return None
+    except urllib.error.HTTPError as exc:
+        try:
+            return float(exc.headers.get("Retry-After")) if exc.headers.get("Retry-After") else None
+        except ValueError:
+            return None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,56 +272,139 @@ def download_section(info_file: Path, start_s: float, end_s: float, folder: Path
     section_end = end_s + options.margin_s
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    command = [
-        sys.executable, "-m", "yt_dlp", "--load-info-json", str(info_file),
-        "--download-sections", f"*{section_start:.3f}-{section_end:.3f}",
-        "-o", str(folder / f"{SECTION_NAME}.%(ext)s"),
-        "--no-progress", "--no-cache-dir", "--no-playlist", "--retries", "0", "--fragment-retries", "0",
-        "--socket-timeout", f"{options.socket_timeout_s:g}", "--no-mtime",
-    ]
-    if options.cookies is not None:
-        command += ["--cookies", str(options.cookies)]
-    limiter.acquire()
+    info = json.loads(info_file.read_text())
+    media_url = str(info.get("url") or info.get("webpage_url") or "")
+    host = host_of(media_url)
+    command = _direct_command(info, section_start, section_end, folder, options)
+    direct = command is not None
+    if command is None:
+        command = [
+            sys.executable, "-m", "yt_dlp", "--load-info-json", str(info_file),
+            "--download-sections", f"*{section_start:.3f}-{section_end:.3f}",
+            "-o", str(folder / f"{SECTION_NAME}.%(ext)s"),
+            "--no-progress", "--no-cache-dir", "--no-playlist", "--retries", "0", "--fragment-retries", "0",
+            "--socket-timeout", f"{options.socket_timeout_s:g}", "--no-mtime",
+            # ffmpeg's own log: one "Starting connection attempt" per HTTP request (the host's request
+            # ceiling) and a progress line per half second while packets arrive (the stall watchdog).
+            "--downloader-args", "ffmpeg_i:" + " ".join(_FFMPEG_LOG),
+        ]
+        if options.cookies is not None:
+            command += ["--cookies", str(options.cookies)]
+    limiter.acquire(host)
     log = folder / "yt-dlp.log"
-    returncode, killed = _run_watched(command, folder, log, options)
-    stderr = tail(log.read_text(errors="replace"), 20) if log.is_file() else ""
+    returncode, killed = _run_watched(command, folder, log, options, lambda n: limiter.count(host, n))
+    stderr = tail(_readable(log), 20) if log.is_file() else ""
+    tool = "ffmpeg" if direct else "yt-dlp"
     if killed:
         # A child that already failed but was slow to exit (a loaded machine) keeps its own class.
-        said = classify_message(stderr, default="network") if "ERROR:" in stderr else "network"
+        failed = "ERROR:" in stderr or "[error]" in stderr
+        said = classify_message(stderr, default="network") if failed else "network"
         raise ClipFailure(said, f"the download {killed}; last output:\n{stderr}")
     if returncode != 0:
-        return _raise(ClipFailure(classify_message(stderr), f"yt-dlp failed (exit code {returncode}):\n{stderr}"))
+        raise _section_failure(stderr, f"{tool} failed (exit code {returncode}):\n{stderr}", media_url, options, limiter)
+    if direct and (folder / f"{SECTION_NAME}.{info['ext']}.part").is_file():
+        os.replace(folder / f"{SECTION_NAME}.{info['ext']}.part", folder / f"{SECTION_NAME}.{info['ext']}")
     files = [p for p in folder.glob(f"{SECTION_NAME}.*") if not p.name.endswith((".part", ".ytdl", ".log"))]
     if not files:
-        raise ClipFailure("validation_failed", f"yt-dlp reported success but wrote no file:\n{stderr}")
+        raise _section_failure(stderr, f"{tool} reported success but wrote no file:\n{stderr}", media_url, options, limiter)
     section = files[0]
-    _check_covers(section, start_s, end_s, section_start, info_file, stderr)
+    try:
+        _check_covers(section, start_s, end_s, section_start, info, stderr)
+    except ClipFailure as failure:
+        if failure.error_class != "validation_failed":
+            raise
+        raise _section_failure(stderr, str(failure), media_url, options, limiter) from None
     return Section(section, section.stat().st_size, section_start)
 
 
-def _raise(failure: ClipFailure):
-    raise failure
+_FFMPEG_LOG = ("-loglevel", "level+verbose", "-stats_period", "0.5")
+#: Containers ffmpeg writes a stream-copied section into, by the format's extension.
+_OUT_FORMATS = {"mp4": "mp4", "m4a": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska"}
 
 
-def _check_covers(path: Path, start_s: float, end_s: float, section_start: float, info_file: Path, stderr: str) -> None:
+def _direct_command(info: dict, section_start: float, section_end: float, folder: Path, options: FetchOptions) -> list[str] | None:
+    """The ffmpeg command yt-dlp would run for this section, or None where only yt-dlp knows how.
+
+    A single progressive http(s) format without cookies is what yt-dlp hands to ffmpeg unchanged
+    (``-headers``, ``-ss``, ``-t``, ``-i URL -c copy``): running that ffmpeg ourselves saves the ~1 s
+    a fresh yt-dlp process costs per clip. Merged formats (DASH video + audio), HLS, live streams
+    and ``--cookies`` go through yt-dlp.
+    """
+    url, ext = info.get("url"), info.get("ext")
+    if (options.cookies is not None or info.get("requested_formats") or info.get("is_live")
+            or not isinstance(url, str) or not url.startswith(("http://", "https://"))
+            or info.get("protocol") not in (None, "http", "https") or ext not in _OUT_FORMATS):
+        return None
+    start, end = float(f"{section_start:.3f}"), float(f"{section_end:.3f}")  # yt-dlp's own rounding
+    command = ["ffmpeg", "-y", "-hide_banner", "-nostdin", *_FFMPEG_LOG, "-rw_timeout", str(int(options.socket_timeout_s * 1e6))]
+    headers = info.get("http_headers") or {}
+    if headers:
+        command += ["-headers", "".join(f"{key}: {value}\r\n" for key, value in headers.items())]
+    if start:
+        command += ["-ss", str(start)]
+    command += ["-t", str(end - start), "-i", url, "-c", "copy", "-f", _OUT_FORMATS[ext],
+                f"file:{folder / f'{SECTION_NAME}.{ext}.part'}"]
+    return command
+
+
+#: ffmpeg messages about the file's own structure: a broken container, not a broken transfer.
+_CONTAINER = re.compile(r"moov atom not found|Invalid data found|does not contain any stream|could not seek to position|"
+                        r"error reading header|partial file|corrupt input packet|no video stream|not a readable media file|"
+                        r"has no video|lasts .* but the cut needs|wrote no file", re.IGNORECASE)
+
+
+def _section_failure(stderr: str, message: str, media_url: str, options: FetchOptions, limiter: RateLimiter) -> ClipFailure:
+    """The class of a failed section download, asking the host once where its log cannot tell.
+
+    * a 429: the host is paused for every worker for its ``Retry-After`` (asked with one HEAD);
+    * not usable media: if the host served a bot-check page instead of the video, ``bot_check``
+      (which opens the circuit breaker), else ``validation_failed``;
+    * a broken container is ``validation_failed`` unless the transfer visibly broke off.
+    """
+    error_class = classify_message(stderr + "\n" + message)
+    if error_class == "http_429":
+        retry_after = _ask_retry_after(media_url, options, limiter) if media_url else None
+        if retry_after is not None:
+            limiter.hold(host_of(media_url), retry_after)
+        return ClipFailure("http_429", message, retry_after_s=retry_after)
+    if error_class == "network" and not _transfer_broke(stderr) and _CONTAINER.search(stderr + "\n" + message):
+        error_class = "validation_failed"
+    if error_class == "validation_failed" and media_url.startswith(("http://", "https://")):
+        page = _peek(media_url, options, limiter, limit=4096)
+        if classify_message(page, default="") == "bot_check":
+            return ClipFailure("bot_check", f"{media_url}: the host answered with a bot-check page instead of the video")
+    return ClipFailure(error_class, message)
+
+
+def _readable(log: Path) -> str:
+    """The log without ffmpeg's progress lines and per-request chatter (kept for the watchdog only)."""
+    lines = log.read_text(errors="replace").replace("\r", "\n").splitlines()
+    return "\n".join(line for line in lines if line.strip() and not _NOISE.search(line))
+
+
+_NOISE = re.compile(r"^(\[info\]\s*)?(frame=|size=)|\[verbose\]|^\[info\]\s+(Input|Output|Stream|Duration|Metadata|Press|\s)|"
+                    r"^\[info\] (video|audio):\d")
+
+
+def _check_covers(path: Path, start_s: float, end_s: float, section_start: float, info: dict, stderr: str) -> None:
     """Probe the section: readable, with video, long enough for the cut (TRAPS.md: never trust a download)."""
     from avg_bench.data.media import MediaError, probe
 
     try:
-        info = probe(path)
+        media = probe(path)
     except MediaError as exc:
         broken = _transfer_broke(stderr)
         raise ClipFailure("network" if broken else "validation_failed", f"the downloaded section {exc.problem}") from None
-    if not info.has_video:
+    if not media.has_video:
         raise ClipFailure("validation_failed", f"the downloaded section of {path.name} has no video stream")
-    source_duration = json.loads(info_file.read_text()).get("duration")
+    source_duration = info.get("duration")
     wanted_end = min(end_s, float(source_duration)) if source_duration else end_s
     needed = wanted_end - section_start
-    if info.duration_s + COVER_TOLERANCE_S < needed:
+    if media.duration_s + COVER_TOLERANCE_S < needed:
         broken = _transfer_broke(stderr)
         raise ClipFailure(
             "network" if broken else "validation_failed",
-            f"the downloaded section lasts {info.duration_s:.2f} s but the cut needs {needed:.2f} s "
+            f"the downloaded section lasts {media.duration_s:.2f} s but the cut needs {needed:.2f} s "
             f"({'the transfer broke off' if broken else 'the file is truncated'}); yt-dlp/ffmpeg said:\n{tail(stderr, 4)}",
         )
 
@@ -262,19 +414,19 @@ def _transfer_broke(stderr: str) -> bool:
     return bool(re.search(r"Stream ends prematurely|Connection reset|Broken pipe|timed out", stderr, flags=re.IGNORECASE))
 
 
-def _folder_bytes(folder: Path) -> int:
-    total = 0
-    for entry in folder.iterdir():
-        try:
-            if entry.name != "yt-dlp.log":
-                total += entry.stat().st_size
-        except OSError:
-            pass
-    return total
+#: One per HTTP request: ffmpeg opens a new connection for each (its http ``multiple_requests`` is off).
+_OPENING = re.compile(rb"Starting connection attempt to ")
 
 
-def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOptions) -> tuple[int | None, str | None]:
+def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOptions,
+                 on_requests=lambda n: None) -> tuple[int | None, str | None]:
     """Run ``command``, killing it and its children on a stall or a timeout; (returncode, why killed).
+
+    A stall is judged on *bytes received*, not on the output file: ffmpeg writes the MP4 in bursts
+    of ~256 KiB, so a slow but steady transfer leaves the file unchanged for minutes. ffmpeg logs a
+    progress line every half second while packets arrive (``-stats_period 0.5``), and nothing while
+    it waits on the socket: the log growing is the sign of life. The HTTP requests ffmpeg opens are
+    reported to ``on_requests`` as they appear (the host's request ceiling).
 
     The child stays in our process group, so Ctrl-C or a scheduler killing the build's group ends
     the download too; the watchdog ends the child and its descendants (ffmpeg) itself.
@@ -282,17 +434,21 @@ def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOpti
     with open(log, "wb") as sink:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
         began = last_growth = time.monotonic()
-        size = 0
+        size, read_to = -1, 0
         try:
             while True:
                 try:
-                    return child.wait(timeout=0.2), None
+                    code = child.wait(timeout=0.2)
+                    on_requests(_count_requests(log, read_to)[0])
+                    return code, None
                 except subprocess.TimeoutExpired:
                     pass
                 now = time.monotonic()
                 current = _folder_bytes(folder)
                 if current != size:
                     size, last_growth = current, now
+                opened, read_to = _count_requests(log, read_to)
+                on_requests(opened)
                 if now - last_growth > options.stall_s:
                     why = f"stalled: no data for {options.stall_s:g} s (watchdog)"
                 elif now - began > options.timeout_s:
@@ -304,6 +460,29 @@ def _run_watched(command: list[str], folder: Path, log: Path, options: FetchOpti
         except BaseException:
             _kill_tree(child)
             raise
+
+
+def _count_requests(log: Path, offset: int) -> tuple[int, int]:
+    """HTTP requests ffmpeg logged after byte ``offset`` of ``log`` (whole lines only); (count, new offset)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+    except OSError:
+        return 0, offset
+    end = data.rfind(b"\n") + 1
+    return len(_OPENING.findall(data[:end])), offset + end
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Bytes in the download folder, the log included (its progress lines are the sign of arriving data)."""
+    total = 0
+    for entry in folder.iterdir():
+        try:
+            total += entry.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def _descendants(pid: int) -> list[int]:

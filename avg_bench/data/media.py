@@ -264,6 +264,10 @@ def canonical_command(
     Why each choice:
       * ``-ss``/``-t`` before ``-i``: input seeking, exact to the frame and sample (ffmpeg
         decodes from the previous keyframe and trims), and nothing past the cut is decoded.
+      * seeking ``fmt.decode_preroll_s`` early, then ``trim``/``atrim`` to the cut: the audio
+        decoder is primed before ``start_s`` whatever the keyframes (a seek that lands on the frame
+        holding ``start_s`` decodes its first AAC frame without pre-roll), so the same cut of the
+        same packets gives the same samples from a whole file and from a fetched section.
       * ``fps=...:round=up``: output frame k is the source frame on screen at k/fps (the default
         rounding picks the frame a third of a period later); ``fps`` before ``scale`` drops
         frames before they are scaled.
@@ -276,23 +280,27 @@ def canonical_command(
       * ``-threads 1`` everywhere: reproducible bytes, and a build parallelises across clips.
     """
     width, height = size
+    preroll = min(fmt.decode_preroll_s, start_s)
+    seconds = lambda value: f"{value:.6f}"  # noqa: E731 - ffmpeg's own precision (microseconds)
+    # Input timestamps start at 0 = start_s - preroll; trim keeps t >= preroll and shifts it back to 0.
+    video_trim = f"trim=start={seconds(preroll)},setpts=PTS-{seconds(preroll)}/TB," if preroll else ""
+    audio_trim = f"atrim=start={seconds(preroll)},asetpts=PTS-{seconds(preroll)}/TB," if preroll else ""
     select = "+".join(f"eq(n\\,{n})" for n in keyframes)
     graph = [
         "sws_flags=area+accurate_rnd+bitexact",
-        f"[0:{video_stream}]fps={fmt.fps}:round=up,scale={width}:{height},setsar=1,format={fmt.pixel_format},"
+        f"[0:{video_stream}]{video_trim}fps={fmt.fps}:round=up,scale={width}:{height},setsar=1,format={fmt.pixel_format},"
         f"split=2[v][k]",
         f"[k]select={select}[kf]",
     ]
     if audio_stream is not None:
         graph.append(
-            f"[0:{audio_stream}]aresample={fmt.sample_rate},"
+            f"[0:{audio_stream}]{audio_trim}aresample={fmt.sample_rate},"
             "aformat=sample_fmts=s16:channel_layouts=mono,asplit=3[a_mp4][a_flac][a_pcm]"
         )
-    seconds = lambda value: f"{value:.6f}"  # noqa: E731 - ffmpeg's own precision (microseconds)
     aac_options = ["-aac_coder", "fast"] if fmt.audio_codec == "aac" else []
     command = [
         "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-threads", "1", "-ss", seconds(start_s), "-t", seconds(duration_s), "-i", _file_url(source),
+        "-threads", "1", "-ss", seconds(start_s - preroll), "-t", seconds(duration_s + preroll), "-i", _file_url(source),
         "-filter_complex_threads", "1", "-filter_complex", ";".join(graph),
         # clip.mp4
         "-map", "[v]",
@@ -435,6 +443,20 @@ def _publish(work: Path, out_dir: Path) -> None:
     _fsync_dir(out_dir.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(folder: Path) -> int:
+    """Delete the hidden ``.<clip>.*.partial`` / ``.old`` folders a killed run left in ``folder``; returns how many.
+
+    Call it only when no other process builds into ``folder`` (a build's start, before its workers).
+    """
+    removed = 0
+    if folder.is_dir():
+        for leftover in folder.glob(".*"):
+            if leftover.is_dir() and leftover.name.endswith((PARTIAL_SUFFIX, ".old")):
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def _fresh_dir(out_dir: Path, suffix: str) -> Path:

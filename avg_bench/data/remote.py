@@ -32,6 +32,7 @@ from avg_bench.data.failures import ClipFailure, classify_message
 from avg_bench.data.fetch import FetchOptions, download_section, remote_url, source_info
 from avg_bench.data.ledger import LEDGER_NAME, Ledger, LedgerRow
 from avg_bench.data.manifest import resolve_source
+from avg_bench.data.media import remove_leftovers
 from avg_bench.data.politeness import CircuitBreaker, RateLimiter, backoff_delay
 from avg_bench.data.schema import ManifestRecord
 from avg_bench.errors import AvgBenchError
@@ -44,8 +45,11 @@ class RunOptions:
     """The ``build`` options of the ledger stage."""
 
     workers: int = 2
-    #: Requests to the host per minute, all workers together (0: no limit).
+    #: Fetches per minute (info extractions, section downloads, page peeks), all workers and hosts
+    #: together (0: no limit). One section download is one fetch, however many HTTP requests it makes.
     requests_per_minute: float = 60.0
+    #: Ceiling on HTTP requests per host in any minute, counted request by request (0: none).
+    host_requests_per_minute: float = 0.0
     #: In-run retries of a retryable failure (bot checks excepted), with backoff between them.
     retries: int = 2
     backoff_base_s: float = 2.0
@@ -128,6 +132,7 @@ def run_clips(
     clips_dir = work / "clips"
     mine = [r for r in records if options.shard is None or shard_of(r, options.shard[1]) == options.shard[0]]
     shutil.rmtree(work / "downloads", ignore_errors=True)  # sections left by a killed run
+    remove_leftovers(clips_dir)  # and its half-made clip folders (.partial, also the empty ones)
     with Ledger(work / LEDGER_NAME) as ledger:
         ledger.add((r.clip_id, r.source_key) for r in mine)
         ledger.reconcile(clips_dir)
@@ -148,7 +153,7 @@ class _Worker:
     def __init__(self, manifest_path: Path, work: Path, ledger: Ledger, process: Callable, fmt: CanonicalFormat, options: RunOptions) -> None:
         self.manifest_path, self.work, self.ledger = manifest_path, work, ledger
         self.process, self.fmt, self.options = process, fmt, options
-        self.limiter = RateLimiter(options.requests_per_minute)
+        self.limiter = RateLimiter(options.requests_per_minute, host_requests_per_minute=options.host_requests_per_minute)
         self.breaker = CircuitBreaker()
         #: Set on Ctrl-C: clips failing from then on were interrupted, not broken, and stay pending.
         self.stopping = threading.Event()
@@ -183,8 +188,14 @@ class _Worker:
                 delay = backoff_delay(attempt, base_s=self.options.backoff_base_s, cap_s=self.options.backoff_cap_s,
                                       retry_after_s=failure.retry_after_s)
                 if self.breaker.wait(delay):  # another worker met a bot check: stop here too
-                    self.ledger.mark_failed(record.clip_id, error_class, str(failure))
-                    return error_class
+                    # Filed under bot_check, so the advice printed for the breaker (--retry-failed
+                    # --classes bot_check) retries this clip too; its own failure stays in the message.
+                    self.ledger.mark_failed(record.clip_id, "bot_check",
+                                            f"stopped by the circuit breaker (bot check at {self.breaker.clip_id}) "
+                                            f"while waiting to retry a {error_class} failure: {failure}")
+                    with self._lock:
+                        self.failures["bot_check"] = self.failures.get("bot_check", 0) + 1
+                    return "bot_check"
 
     def _build(self, record: ManifestRecord) -> None:
         from avg_bench.data.media import MediaError

@@ -1,16 +1,125 @@
-"""Cluster bootstrap over locations, vectorised.
+"""Cluster bootstrap over locations, vectorised, in bounded memory.
 
 Clips of one location share scenery and sound, so they are not independent: resampling clips
 would make intervals too narrow. Each resample draws the benchmark's L locations with
 replacement and keeps all their clips. A resample is then just a count per location, so a
-whole bootstrap is one ``(B, L)`` integer matrix ``W``, and every mean-type metric for every
-resample is one matrix product (ratio estimator: weighted clip sum over weighted clip count).
+whole bootstrap is a ``(B, L)`` integer matrix ``W``, and every mean-type metric for every
+resample is a matrix product (ratio estimator: weighted clip sum over weighted clip count).
+
+``W`` is never held whole when it is large: :class:`Resamples` hands it out in blocks of rows
+sized to :data:`MEMORY_BUDGET` (1,000 resamples of 4.1 M single-clip locations would be a
+16 GiB matrix), drawn from one seeded stream, so the draws do not depend on the block size (the sums may differ in
+their last bit: a matrix product sums in another order). AVG-sized bootstraps fit in one block.
 """
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 from numpy.typing import NDArray
+
+#: Bytes one block of resample rows may take, its temporaries included (peak memory stays well under 1 GB).
+MEMORY_BUDGET = 96 * 2**20
+#: Bytes per matrix entry while a block is used: int64 draws, int32 counts, float64 copies and gathers.
+_BYTES_PER_ENTRY = 32
+
+
+class Resamples:
+    """The bootstrap's ``(resamples, n_clusters)`` draw counts, produced block by block.
+
+    >>> r = Resamples(5, 3, seed=0)
+    >>> r.shape, np.array_equal(r.full(), Resamples(5, 3, seed=0, budget_bytes=1).full())
+    ((3, 5), True)
+    """
+
+    def __init__(self, n_clusters: int, resamples: int, seed: int, *, budget_bytes: int = MEMORY_BUDGET,
+                 columns: NDArray[np.bool_] | None = None, width: int | None = None) -> None:
+        if n_clusters < 1 or resamples < 1:
+            raise ValueError("a bootstrap needs at least one location and one resample")
+        self.n_clusters, self.resamples, self.seed = n_clusters, resamples, seed
+        self.budget_bytes = budget_bytes
+        self.columns = columns
+        #: The widest array a block is used with (clips, for medians), for sizing the blocks.
+        self.width = max(n_clusters, width or 0)
+        self._cached: NDArray[np.int32] | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.resamples, int(self.columns.sum()) if self.columns is not None else self.n_clusters
+
+    @property
+    def rows_per_block(self) -> int:
+        return max(1, min(self.resamples, self.budget_bytes // (_BYTES_PER_ENTRY * self.width)))
+
+    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> "Resamples":
+        """The same resamples restricted to some locations (a subgroup), same draws."""
+        picked = Resamples(self.n_clusters, self.resamples, self.seed, budget_bytes=self.budget_bytes,
+                           columns=columns if self.columns is None else _compose(self.columns, columns),
+                           width=max(self.width, width or 0))
+        picked._cached = None if self._cached is None else self._cached[:, columns]
+        return picked
+
+    def sized_for(self, width: int) -> "Resamples":
+        """These resamples, in blocks small enough for arrays of ``width`` columns."""
+        if width <= self.width:
+            return self
+        wider = Resamples(self.n_clusters, self.resamples, self.seed, budget_bytes=self.budget_bytes,
+                          columns=self.columns, width=width)
+        wider._cached = self._cached if wider.rows_per_block >= self.resamples else None
+        return wider
+
+    def blocks(self) -> Iterator[NDArray[np.int32]]:
+        """Consecutive blocks of rows, ``(rows, n_selected)`` int32, in resample order."""
+        if self._cached is not None:
+            yield self._cached
+            return
+        rows = self.rows_per_block
+        rng = np.random.default_rng(self.seed)
+        done = 0
+        while done < self.resamples:
+            count = min(rows, self.resamples - done)
+            draws = rng.integers(0, self.n_clusters, size=(count, self.n_clusters), dtype=np.int64)
+            draws += (np.arange(count, dtype=np.int64) * self.n_clusters)[:, None]
+            block = np.bincount(draws.ravel(), minlength=count * self.n_clusters).reshape(count, self.n_clusters)
+            del draws
+            block = block.astype(np.int32) if self.columns is None else block[:, self.columns].astype(np.int32)
+            if count == self.resamples and self.columns is None:
+                self._cached = block  # it fits whole: later subgroups and metrics reuse it
+            yield block
+            done += count
+
+    def full(self) -> NDArray[np.int32]:
+        """The whole matrix (small bootstraps and tests)."""
+        return np.concatenate(list(self.blocks()))
+
+
+def _compose(outer: NDArray[np.bool_], inner: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    combined = outer.copy()
+    combined[np.flatnonzero(outer)[~inner]] = False
+    return combined
+
+
+def as_resamples(weights: "NDArray[np.int32] | Resamples") -> "Resamples | _Fixed":
+    return weights if isinstance(weights, Resamples) else _Fixed(np.asarray(weights))
+
+
+class _Fixed:
+    """An explicit weight matrix behaving like :class:`Resamples` (one block)."""
+
+    def __init__(self, weights: NDArray[np.int32]) -> None:
+        self.weights = weights
+        self.shape = weights.shape
+
+    def blocks(self) -> Iterator[NDArray[np.int32]]:
+        yield self.weights
+
+    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> "_Fixed":
+        return _Fixed(self.weights[:, columns])
+
+    def sized_for(self, width: int) -> "_Fixed":
+        return self
+
 
 def resample_weights(n_clusters: int, resamples: int, seed: int) -> NDArray[np.int32]:
     """How often each cluster is drawn in each resample: shape ``(resamples, n_clusters)``.
@@ -19,59 +128,69 @@ def resample_weights(n_clusters: int, resamples: int, seed: int) -> NDArray[np.i
     >>> w.shape, w.sum(axis=1).tolist()
     ((3, 5), [5, 5, 5])
     """
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_clusters, size=(resamples, n_clusters), dtype=np.int64)
-    offsets = (np.arange(resamples, dtype=np.int64) * n_clusters)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=resamples * n_clusters)
-    return counts.reshape(resamples, n_clusters).astype(np.int32)
+    return Resamples(n_clusters, resamples, seed).full()
 
 
-def cluster_sums(values: NDArray[np.float64], cluster: NDArray[np.intp], n_clusters: int) -> NDArray[np.float64]:
-    """Per-cluster column sums, shape ``(n_clusters, n_columns)``."""
-    return np.column_stack([np.bincount(cluster, weights=column, minlength=n_clusters) for column in values.T])
+def cluster_sums(values: NDArray[np.float64], cluster: NDArray[np.intp], n_clusters: int,
+                 columns: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
+    """Per-cluster sums of ``columns`` (default: all), shape ``(n_clusters, n_columns)``."""
+    chosen = range(values.shape[1]) if columns is None else columns
+    return np.column_stack([np.bincount(cluster, weights=values[:, c], minlength=n_clusters) for c in chosen])
 
 
 def bootstrap_means(
-    values: NDArray[np.float64], cluster: NDArray[np.intp], weights: NDArray[np.int32]
+    values: NDArray[np.float64], cluster: NDArray[np.intp], weights: "NDArray[np.int32] | Resamples",
+    columns: NDArray[np.intp] | None = None,
 ) -> NDArray[np.float64]:
-    """Clip-level mean of every column in every resample, shape ``(B, n_columns)``.
+    """Clip-level mean of every column (or of ``columns``) in every resample, shape ``(B, n_columns)``.
 
     NaN where a resample holds none of the clips (possible for a subgroup such as a continent).
     """
+    weights = as_resamples(weights)
     n_clusters = weights.shape[1]
-    sums = cluster_sums(values, cluster, n_clusters)
+    sums = cluster_sums(values, cluster, n_clusters, columns)
     counts = np.bincount(cluster, minlength=n_clusters).astype(np.float64)
-    w = weights.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (w @ sums) / (w @ counts)[:, None]
+    out = []
+    for block in weights.blocks():
+        w = block.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append((w @ sums) / (w @ counts)[:, None])
+    return np.concatenate(out)
 
 
-def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights: NDArray[np.int32]) -> NDArray[np.float64]:
+def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights: "NDArray[np.int32] | Resamples") -> NDArray[np.float64]:
     """Median of ``x`` over the clips of every resample, shape ``(B,)``; NaN for an empty resample.
 
     A resample is a weighted sample (clip weight = its location's draw count); its median is an
-    order statistic. Sorting ``x`` once and cutting the sorted clips into ~sqrt(n) blocks, one
-    matrix product gives every resample's cumulative weight per block, which locates the block
-    holding the k-th value; a cumulative sum inside that block finds it exactly. Even totals
-    average the two middle values, like ``numpy.median``. Cost ~B*L*sqrt(n), not B*n.
+    order statistic. Sorting ``x`` once and cutting the sorted clips into ~sqrt(n) blocks, the
+    cumulative weight per block locates the block holding the k-th value; a cumulative sum inside
+    that block finds it exactly. Even totals average the two middle values, like ``numpy.median``.
+    Cost ~B*n, in blocks of resamples sized to the memory budget.
 
     >>> x = np.array([1.0, 2.0, 3.0, 10.0]); cluster = np.array([0, 0, 1, 2])
     >>> bootstrap_medians(x, cluster, np.array([[1, 1, 1], [0, 0, 3], [2, 1, 0]], dtype=np.int32)).tolist()
     [2.5, 10.0, 2.0]
     """
-    n_resamples, n_clusters = weights.shape
+    weights = as_resamples(weights)
     n = len(x)
     if n == 0:
-        return np.full(n_resamples, np.nan)
+        return np.full(weights.shape[0], np.nan)
     order = np.argsort(x, kind="stable")
     x_sorted, cluster_sorted = x[order], cluster[order]
     n_blocks = max(1, min(n, int(np.sqrt(n))))
     block_of = np.arange(n) * n_blocks // n  # positional blocks: ties in x cannot straddle ambiguity
     starts = np.searchsorted(block_of, np.arange(n_blocks + 1))  # starts[-1] == n
-    per_block = np.bincount(cluster_sorted * n_blocks + block_of, minlength=n_clusters * n_blocks)
-    cumulative = np.cumsum(weights.astype(np.float64) @ per_block.reshape(n_clusters, n_blocks), axis=1)
-    total = cumulative[:, -1].astype(np.int64)
     width = int(np.diff(starts).max())
+    out = [_medians_of_block(rows, x_sorted, cluster_sorted, starts, n_blocks, width)
+           for rows in weights.sized_for(n).blocks()]
+    return np.concatenate(out)
+
+
+def _medians_of_block(weights: NDArray[np.int32], x_sorted, cluster_sorted, starts, n_blocks: int, width: int) -> NDArray[np.float64]:
+    n_resamples, n = weights.shape[0], len(x_sorted)
+    clip_weights = weights[:, cluster_sorted]  # (rows, n): each sorted clip's draw count
+    cumulative = np.cumsum(np.add.reduceat(clip_weights, starts[:-1], axis=1, dtype=np.float64), axis=1)
+    total = cumulative[:, -1].astype(np.int64)
     rows = np.arange(n_resamples)[:, None]
 
     def order_statistic(rank: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -79,7 +198,7 @@ def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights
         before = np.where(block > 0, cumulative[np.arange(n_resamples), block - 1], 0.0)
         position = starts[block][:, None] + np.arange(width)[None, :]
         inside = position < starts[block + 1][:, None]
-        w = np.where(inside, weights[rows, cluster_sorted[np.minimum(position, n - 1)]], 0)
+        w = np.where(inside, clip_weights[rows, np.minimum(position, n - 1)], 0)
         offset = (np.cumsum(w, axis=1) < (rank - before)[:, None]).sum(axis=1)
         return x_sorted[np.minimum(starts[block] + offset, n - 1)]
 

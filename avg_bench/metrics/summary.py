@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from avg_bench.metrics.bootstrap import bootstrap_means, bootstrap_medians, percentile_interval
+from avg_bench.metrics.bootstrap import Resamples, as_resamples, bootstrap_means, bootstrap_medians, percentile_interval
 from avg_bench.metrics.definitions import Metric
 from avg_bench.results import Estimate
 
@@ -41,7 +41,7 @@ def summarise(
     values: NDArray[np.float64],
     metrics: tuple[Metric, ...],
     cluster: NDArray[np.intp],
-    weights: NDArray[np.int32] | None,
+    weights: "NDArray[np.int32] | Resamples | None",
 ) -> Summary:
     """Clip-level (micro) statistics of every column, resampled by location when ``weights``."""
     median = _median_columns(metrics)
@@ -50,12 +50,13 @@ def summarise(
     point[median] = np.median(values[:, median], axis=0)
     if weights is None:
         return Summary(point, None)
+    weights = as_resamples(weights)
     present = np.bincount(cluster, minlength=weights.shape[1]) > 0
     if not present.all():  # a subgroup: drop the locations it has no clips in
         cluster = (np.cumsum(present) - 1)[cluster]
-        weights = weights[:, present]
+        weights = weights.select(present)
     resampled = np.empty((weights.shape[0], len(metrics)))
-    resampled[:, ~median] = bootstrap_means(values[:, ~median], cluster, weights)
+    resampled[:, ~median] = bootstrap_means(values, cluster, weights, columns=np.flatnonzero(~median))
     for column in np.flatnonzero(median):
         resampled[:, column] = bootstrap_medians(values[:, column], cluster, weights)
     return Summary(point, resampled)
@@ -81,7 +82,7 @@ def summarise_macro(
     values: NDArray[np.float64],
     metrics: tuple[Metric, ...],
     cluster: NDArray[np.intp],
-    weights: NDArray[np.int32] | None,
+    weights: "NDArray[np.int32] | Resamples | None",
     n_clusters: int,
 ) -> Summary:
     """Location-balanced average: the mean over locations of each location's own metric."""
@@ -89,4 +90,5 @@ def summarise_macro(
     point = table.mean(axis=0)
     if weights is None:
         return Summary(point, None)
-    return Summary(point, (weights.astype(np.float64) @ table) / weights.sum(axis=1, keepdims=True))
+    blocks = [(w.astype(np.float64) @ table) / w.sum(axis=1, keepdims=True) for w in as_resamples(weights).blocks()]
+    return Summary(point, np.concatenate(blocks))

@@ -128,3 +128,52 @@ def test_per_continent_breakdown_and_worst_continent():
     assert results.worst_continent["median_km"].value == pytest.approx(1000.0, abs=1e-6)
     europe = results.by_continent["EU"].metrics["acc@25km"]
     assert (europe.value, europe.ci_low, europe.ci_high) == (1.0, 1.0, 1.0)
+
+
+def test_blocks_of_resamples_give_the_same_numbers_as_the_whole_matrix():
+    from avg_bench.metrics.bootstrap import Resamples
+    from avg_bench.metrics.definitions import Metric
+    from avg_bench.metrics.summary import summarise, summarise_macro
+
+    rng = np.random.default_rng(7)
+    n_clusters = 37
+    cluster = np.sort(rng.integers(0, n_clusters, 400))
+    cluster[:n_clusters] = np.arange(n_clusters)  # every location has a clip
+    values = rng.lognormal(3, 2, (400, 2))
+    metrics = (Metric("mean_km", "mean km", "mean", False, False), Metric("median_km", "median km", "median", False, False))
+    whole = Resamples(n_clusters, 101, seed=5)
+    tiny = Resamples(n_clusters, 101, seed=5, budget_bytes=1)  # one resample per block
+    assert tiny.rows_per_block == 1 and np.array_equal(tiny.full(), whole.full())
+    assert np.array_equal(whole.full(), resample_weights(n_clusters, 101, seed=5))
+    for picked in (slice(None), cluster < 20):  # everything, and a subgroup missing some locations
+        a = summarise(values[picked], metrics, cluster[picked], whole)
+        b = summarise(values[picked], metrics, cluster[picked], tiny)
+        assert np.allclose(a.resampled, b.resampled, rtol=1e-12, equal_nan=True)  # BLAS may sum in another order
+        assert np.array_equal(a.resampled[:, 1], b.resampled[:, 1], equal_nan=True)  # medians: exact
+    a = summarise_macro(values, metrics, cluster, whole, n_clusters)
+    b = summarise_macro(values, metrics, cluster, tiny, n_clusters)
+    assert np.allclose(a.resampled, b.resampled, rtol=1e-12)
+
+
+def test_bootstrap_memory_is_bounded_by_the_block_budget():
+    """Issue 13: resamples x locations was allocated at once (4.1 M single-clip locations: 30.6 GiB)."""
+    import tracemalloc
+
+    from avg_bench.metrics.bootstrap import Resamples
+    from avg_bench.metrics.definitions import Metric
+    from avg_bench.metrics.summary import summarise
+
+    n = 200_000  # single-clip locations: the whole matrix would be 100 x 200k x 28 B = 560 MB of temporaries
+    values = np.random.default_rng(0).lognormal(3, 2, (n, 2))
+    metrics = (Metric("mean_km", "mean km", "mean", False, False), Metric("median_km", "median km", "median", False, False))
+    resamples = Resamples(n, 100, seed=0, budget_bytes=16 * 2**20)
+    tracemalloc.start()
+    try:
+        summary = summarise(values, metrics, np.arange(n), resamples)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert summary.resampled.shape == (100, 2) and np.isfinite(summary.resampled).all()
+    assert peak < 64 * 2**20, peak / 2**20
+    # The resampled means centre on the point estimate (the draws are real).
+    assert abs(np.median(summary.resampled[:, 0]) - summary.point[0]) < 0.05 * summary.point[0]

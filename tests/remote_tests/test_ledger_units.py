@@ -73,6 +73,25 @@ def test_rate_limiter_spaces_requests_across_callers():
     assert RateLimiter(0).acquire() == 0.0
 
 
+def test_a_host_pause_and_the_request_ceiling_hold_every_caller():
+    now = [100.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    limiter = RateLimiter(0, host_requests_per_minute=3, clock=lambda: now[0], sleep=sleep)
+    limiter.hold("a.example", 6.0)  # a 429 with Retry-After: 6
+    assert limiter.acquire("b.example") == 0.0  # other hosts are not paused
+    assert limiter.acquire("a.example") == pytest.approx(6.0) and limiter.paused_for("a.example") == 0.0
+    limiter.count("a.example", 3)  # three HTTP requests (one section download) at t = 106
+    now[0] += 10.0
+    assert limiter.acquire("a.example") == pytest.approx(50.0)  # until the oldest is a minute old
+    limiter.count("b.example", 2)
+    assert limiter.acquire("b.example") == 0.0  # 2 < 3
+
+
 def test_backoff_grows_with_jitter_and_honours_retry_after():
     rng = random.Random(1)
     delays = [backoff_delay(k, base_s=1, cap_s=100, rng=rng) for k in (1, 2, 3, 4)]
