@@ -258,7 +258,7 @@ def test_fast_start_parses_evaluate_like_typer_and_hands_over_what_it_cannot():
     values = parse_plain(evaluate, ["p.jsonl", "--labels", "a.parquet", "-l", "b.parquet", "--bootstrap", "0", "--allow-missing"])
     assert values == {"predictions": Path("p.jsonl"), "labels": [Path("a.parquet"), Path("b.parquet")], "split": None,
                       "config": "seen", "data": None, "baseline": None, "allow_missing": True, "json_out": None,
-                      "bootstrap": 0, "seed": avg_bench.AVG_V1.default_seed}
+                      "bootstrap": 0, "seed": avg_bench.AVG_V1.default_seed, "label_hierarchy": "check"}
     for declined in (["p.jsonl", "--help"], ["p.jsonl", "--bootstrap", "-1"], ["p.jsonl", "--nope"], [],
                      ["p.jsonl", "--bootstrap", "many"]):
         assert parse_plain(evaluate, declined) is None, declined  # typer answers these itself
