@@ -130,7 +130,10 @@ def build_dataset(
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
     key, _ = load_key(labels_dir, holdout_key)
-    assignments, location_split = assign_splits(records, continent_of_location, key=key)
+    from avg_bench.data.locations import load_locations
+
+    public_table = {location.location_id for location in load_locations()}
+    assignments, location_split = assign_splits(records, continent_of_location, key=key, public_locations=public_table)
     hidden = hidden_pool(assignments)
     first = {r.location_id: r for r in sorted(records, key=lambda r: r.clip_id)[::-1]}  # the first clip of each location
     table = heldout_table(key, {loc: (continent_of_location[loc], first[loc].lat, first[loc].lon)

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.holdout import SECRET_LOCATIONS_V1
 from avg_bench.data.splits import HOLDOUT_SHARES, SEEN_SHARES, SPLITS
 from avg_bench.geo.continents import CONTINENT_NAMES
 from avg_bench.spec import AVG_V1
@@ -129,10 +130,11 @@ or manual), the Chain-of-Region labels `continent`, `country` (ISO 3166-1 alpha-
 `source_end_s`), the media (`video`, `audio`, `keyframes`), their sha256, perceptual keyframe hashes,
 an audio fingerprint and the failed content checks (empty for a clean clip).
 
-**One hidden pool for both protocols.** The benchmark operator first draws, with a secret key,
-{HOLDOUT_SHARES['test']:.0%} of the locations as held-out test locations and {HOLDOUT_SHARES['val']:.0%} as
-held-out val locations (spread over continents). The hidden pool is every clip at a held-out test
-location plus the `seen` test clips; no clip of the pool appears with a label in any split of any
+**One hidden pool for both protocols.** The `geo-holdout` test locations are the operator's secret:
+places outside the public location table, drawn with a secret key (a build whose locations are all
+public, such as AVG-Synth, draws {HOLDOUT_SHARES['test']:.0%} of them with the key instead);
+{HOLDOUT_SHARES['val']:.0%} of the public locations are held out as val, spread over continents. The hidden
+pool is every clip at a held-out test location plus the `seen` test clips; no clip of the pool appears with a label in any split of any
 configuration (by id, media hash, source video or near-duplicate footage).
 
 - `seen` ({CONFIG_DESCRIPTIONS['seen']}): the locations that are not held-out test locations, with
@@ -213,35 +215,44 @@ def avg_card() -> str:
     separation = summary["nearest_neighbour_km"]
     per_location = 20
     rows = [(f"{loc.location_id}-{k}", loc.location_id, loc.continent) for loc in locations for k in range(per_location)]
-    n = len(rows)
-    counts = planned_counts(locations)
+    n = len(rows) + SECRET_LOCATIONS_V1 * per_location
+    counts = planned_counts(locations, secret=SECRET_LOCATIONS_V1)
     stats = (
         f"**Locations**: {summary['locations']:,} GeoNames populated places in {summary['countries']} countries on "
         f"{summary['continents']} continents; any two are at least {separation['min']:.1f} km apart (median distance to the "
         f"nearest other location {separation['median']:.1f} km); median population {summary['population']['median']:,} "
-        "(see `docs/locations.md`).\n\nPlanned sizes, from the split code on a manifest of that shape (the build reports "
-        "the real ones; the continent table counts every location, held out or not):\n\n" + statistics(rows, counts)
+        "(see `docs/locations.md`). Beside them, the operator holds "
+        f"{SECRET_LOCATIONS_V1} secret locations for the `geo-holdout` test split, drawn with a secret key from the "
+        "other GeoNames places at least 100 km from every public one (see `docs/protocols.md`).\n\nPlanned sizes, "
+        f"{per_location} clips per location, from the split code on a manifest of that shape (the build reports "
+        "the real ones; the continent table counts the public locations):\n\n" + statistics(rows, counts)
     )
     return front_matter(pretty_name="AVG", synthetic=False, license_id="other", n_clips=n) + datasheet(
         name="AVG", synthetic=False, stats=stats, map_image="avg_locations.png", revision=None
     )
 
 
-def planned_counts(locations: Sequence) -> dict[str, dict[str, int]]:
-    """Clips per split of both configurations for ``locations`` x 20 clips, by the real split code.
+def planned_counts(locations: Sequence, *, secret: int = 0) -> dict[str, dict[str, int]]:
+    """Clips per split of both configurations for ``locations`` (+ ``secret`` held-out ones) x 20 clips.
 
-    The key only decides *which* locations are held out; the sizes do not depend on it.
+    Computed by the real split code on a manifest of that shape; the key only decides *which*
+    locations are held out, so the sizes do not depend on it.
     """
     from avg_bench.data.schema import ManifestRecord
     from avg_bench.data.splits import assign_splits
 
+    continent = {loc.location_id: loc.continent for loc in locations}
+    start = max((int(i[1:]) for i in continent), default=0)
+    spread = sorted(set(continent.values()))
+    continent.update({f"L{start + k:04d}": spread[k % len(spread)] for k in range(1, secret + 1)})
     records = [
-        ManifestRecord(clip_id=f"plan-{i:04d}{s:02d}{k:04d}", location_id=loc.location_id, source_platform="synthetic",
-                       source_id=f"{loc.location_id}-{s}", source_uri="-", start_s=10.0 * k, end_s=10.0 * k + 10.0,
-                       lat=loc.lat, lon=loc.lon, coord_source="centroid", license="-")
-        for i, loc in enumerate(locations) for s, size in enumerate(PLANNED_SOURCES) for k in range(size)
+        ManifestRecord(clip_id=f"plan-{i[1:]}{s:02d}{k:04d}", location_id=i, source_platform="synthetic",
+                       source_id=f"{i}-{s}", source_uri="-", start_s=10.0 * k, end_s=10.0 * k + 10.0,
+                       lat=0.0, lon=0.0, coord_source="centroid", license="-")
+        for i in continent for s, size in enumerate(PLANNED_SOURCES) for k in range(size)
     ]
-    assignments, _ = assign_splits(records, {loc.location_id: loc.continent for loc in locations}, key=b"card-planned-sizes")
+    public = {loc.location_id for loc in locations}
+    assignments, _ = assign_splits(records, continent, key=b"card-planned-sizes", public_locations=public)
     return {config: {split: sum(1 for v in by_clip.values() if v == split) for split in SPLITS}
             for config, by_clip in assignments.items()}
 

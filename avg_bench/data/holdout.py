@@ -22,9 +22,10 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from avg_bench.cache import atomic_write_bytes
+from avg_bench.data.schema import LocationRecord
 from avg_bench.errors import AvgBenchError
 
 KEY_ENV = "AVG_BENCH_HOLDOUT_KEY"
@@ -32,6 +33,8 @@ KEY_FILE = "holdout.key"
 HELDOUT_FILE = "heldout_locations.csv"
 HIDDEN_MANIFEST = "manifest-hidden.jsonl"
 HEADER = "location_id,continent,lat,lon"
+#: AVG-v1's held-out test locations: secret places beside the 1,000 public ones (20% of them).
+SECRET_LOCATIONS_V1 = 200
 
 
 def load_key(labels_dir: Path, explicit: str | Path | None = None) -> tuple[bytes, str]:
@@ -77,3 +80,37 @@ def read_heldout(path: Path) -> tuple[bytes, set[str]]:
             raise AvgBenchError(f"{path}:{number}: expected {HEADER!r}, found {line[:80]!r}")
         ids.add(parts[0])
     return data, ids
+
+
+def draw_secret_locations(key: bytes, n: int, public: Sequence[LocationRecord]) -> list[LocationRecord]:
+    """``n`` held-out test locations outside the public table, drawn with the operator's key.
+
+    Same algorithm as the public table (:func:`avg_bench.data.locations.select_locations`: continent
+    quotas, weights, separation), over the GeoNames places at least ``MIN_SEPARATION_KM`` from every
+    public location, with a seed derived from the key. Ids continue after the public table's. So
+    the held-out locations are not rows of anything released: elimination over the public table
+    finds nothing, and the candidates are every other populated place on Earth.
+    """
+    import dataclasses
+    import math
+
+    import numpy as np
+
+    from avg_bench.data.locations import MIN_SEPARATION_KM, candidate_places, select_locations
+    from avg_bench.geo import to_unit_vectors
+
+    if not key:
+        raise AvgBenchError("drawing secret locations needs the operator's key")
+    candidates = candidate_places()
+    xyz = to_unit_vectors(candidates.lat, candidates.lon)
+    taken = to_unit_vectors(np.array([p.lat for p in public]), np.array([p.lon for p in public]))
+    nearest = (xyz @ taken.T).max(axis=1) if len(public) else np.full(len(candidates), -1.0)
+    far = nearest < math.cos(MIN_SEPARATION_KM / 6371.0)
+    kept = dataclasses.replace(
+        candidates, **{name: (getattr(candidates, name)[far] if isinstance(getattr(candidates, name), np.ndarray)
+                              else [v for v, ok in zip(getattr(candidates, name), far) if ok])
+                       for name in ("geonameid", "name", "lat", "lon", "population", "country", "admin1", "continent")})
+    seed = int.from_bytes(hmac.new(key, b"avg-secret-locations", hashlib.sha256).digest()[:8], "big")
+    drawn = select_locations(n=n, seed=seed, candidates=kept)
+    start = max((int(p.location_id[1:]) for p in public), default=0)
+    return [dataclasses.replace(p, location_id=f"L{start + k:04d}") for k, p in enumerate(drawn, start=1)]

@@ -109,7 +109,38 @@ def test_planned_avg_sizes_come_from_the_split_code():
     from avg_bench.data.card import planned_counts
     from avg_bench.data.locations import load_locations
 
+    # AVG-v1: 1,000 public locations + 200 secret held-out ones, 20 clips each
+    assert planned_counts(load_locations(), secret=200) == {
+        "seen": {"train": 14000, "val": 2000, "test": 4000},
+        "geo-holdout": {"train": 14400, "val": 1600, "test": 4000},
+    }
+    # the same 1,000 with the held-out ones drawn among them (what elimination over the table would name)
     assert planned_counts(load_locations()) == {
         "seen": {"train": 11200, "val": 1600, "test": 3200},
         "geo-holdout": {"train": 11200, "val": 1600, "test": 4000},
     }
+
+
+def test_secret_locations_are_the_held_out_test_set_and_lie_outside_the_public_table():
+    import numpy as np
+
+    from avg_bench.data.holdout import draw_secret_locations
+    from avg_bench.data.locations import load_locations
+    from avg_bench.geo import haversine_km
+
+    public = load_locations()
+    secret = draw_secret_locations(KEY, 30, public)
+    assert [p.location_id for p in secret] == [f"L{1000 + k:04d}" for k in range(1, 31)]
+    assert secret == draw_secret_locations(KEY, 30, public)  # the key decides ...
+    assert {p.geonameid for p in secret} != {p.geonameid for p in draw_secret_locations(b"other", 30, public)}
+    lat, lon = np.array([p.lat for p in public]), np.array([p.lon for p in public])
+    assert min(float(haversine_km(p.lat, p.lon, lat, lon).min()) for p in secret) >= 100.0  # ... never a public place
+    assert {p.geonameid for p in secret}.isdisjoint(p.geonameid for p in public)
+    records = _manifest(locations=12)  # L0001..L0012 public; make three of them secret ids
+    renamed = {"L0001": "L1001", "L0002": "L1002", "L0003": "L1003"}
+    records = [replace(r, location_id=renamed.get(r.location_id, r.location_id)) for r in records]
+    continents = {r.location_id: ["EU", "AS", "AF"][int(r.location_id[1:]) % 3] for r in records}
+    splits, by_location = assign_splits(records, continents, key=KEY, public_locations={p.location_id for p in public})
+    assert {l for l, s in by_location.items() if s == "test"} == set(renamed.values())
+    assert Counter(by_location.values()) == Counter({"train": 8, "test": 3, "val": 1})
+    assert not {r.location_id for r in records if r.clip_id in splits["seen"]} & set(renamed.values())
