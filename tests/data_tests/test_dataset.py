@@ -26,7 +26,9 @@ CLI = str(Path(sys.executable).parent / "avg-bench")
 
 
 def _load(root: Path, config: str, split: str):
-    return datasets.load_dataset(str(root), config, split=split)
+    # A cache of our own: datasets keys a local folder's cache by its name ("dataset"), not its content,
+    # so another build at another path with that name would be read back stale.
+    return datasets.load_dataset(str(root), config, split=split, cache_dir=str(root.parent / ".hf-cache"))
 
 
 def test_built_synth_set_validates_clean(synth_dataset):

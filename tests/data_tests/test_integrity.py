@@ -44,7 +44,8 @@ def test_no_hidden_clip_is_labelled_anywhere_released(synth_dataset):
     hidden_rows, labelled = [], []
     for config in ("seen", "geo-holdout"):
         for split in ("train", "val", "test"):
-            table = datasets.load_dataset(str(synth_dataset.root), config, split=split)
+            table = datasets.load_dataset(str(synth_dataset.root), config, split=split,
+                                          cache_dir=str(synth_dataset.root.parent / ".hf-cache"))  # see test_dataset._load
             rows = table.select_columns([*FINGERPRINT, "location_id", "lat", "source_platform", "source_id"]).to_list()
             (hidden_rows if split == "test" else labelled).extend(rows)
     assert {r["clip_id"] for r in hidden_rows} == set(pool)
