@@ -27,8 +27,8 @@ DEFAULT_REVISION = "main"
 #: Small files that travel with the shards (no checksum line of their own).
 EXTRA_FILES = ("README.md", "build_info.json", "manifest.jsonl")
 CHUNK = 1 << 20
-_REBUILD = ("build it from the public manifest instead: avg-bench build avg-v1-manifest.jsonl --out DIR "
-            "(see avg-bench build --help)")
+_REBUILD = ("the labelled clips can be rebuilt from the release's public manifest instead (manifest.jsonl, each row with its "
+            "splits): avg-bench build manifest.jsonl --out DIR (see avg-bench build --help); test media come only from a hosted copy")
 
 
 class DownloadError(AvgBenchError):

@@ -216,5 +216,6 @@ def test_validation_catches_silent_black_and_wrong_duration_clips(tmp_path):
     assert done.returncode == 1
     by_check = json.loads(done.stdout)["violations_by_check"]
     assert {k: by_check[k] for k in ("silent_audio", "black_video", "wrong_duration")} == {"silent_audio": 1, "black_video": 1, "wrong_duration": 1}
-    # The clean sources are one ffmpeg test pattern with one steady tone: rightly "the same footage".
-    assert set(by_check) <= {"silent_audio", "black_video", "wrong_duration", "near_duplicate"}
+    # The clean sources are one ffmpeg test pattern with one steady tone: rightly "the same footage",
+    # across splits and between the hidden pool and labelled splits.
+    assert set(by_check) <= {"silent_audio", "black_video", "wrong_duration", "near_duplicate", "hidden_clip_labelled"}
