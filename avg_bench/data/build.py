@@ -25,11 +25,10 @@ import pyarrow.parquet as pq
 from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
-from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.manifest import read_manifest, resolve_source, write_manifest
 from avg_bench.data.schema import ManifestRecord, withhold
 from avg_bench.data.shards import media_value, write_split
 from avg_bench.data.holdout import HELDOUT_FILE, HIDDEN_MANIFEST, commitment, heldout_table, load_key
-from avg_bench.data.manifest import write_manifest
 from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
 from avg_bench.data.splits import SPLITS, assign_splits, hidden_pool
 from avg_bench.errors import AvgBenchError
@@ -129,17 +128,7 @@ def build_dataset(
     continent_of_location = {}
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
-    key, _ = load_key(labels_dir, holdout_key)
-    from avg_bench.data.locations import load_locations
-
-    public_table = {location.location_id for location in load_locations()}
-    assignments, location_split = assign_splits(records, continent_of_location, key=key, public_locations=public_table)
-    hidden = hidden_pool(assignments)
-    first = {r.location_id: r for r in sorted(records, key=lambda r: r.clip_id)[::-1]}  # the first clip of each location
-    table = heldout_table(key, {loc: (continent_of_location[loc], first[loc].lat, first[loc].lon)
-                                for loc, split in location_split.items() if split == "test"})
-    atomic_write_bytes(labels_dir / HELDOUT_FILE, table)
-    write_manifest([r for r in records if r.clip_id in hidden], labels_dir / HIDDEN_MANIFEST)
+    assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
 
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     fmt_sha = hashlib.sha256(json.dumps(fmt.as_dict(), sort_keys=True).encode()).hexdigest()
@@ -182,6 +171,28 @@ def build_dataset(
     write_card(out_dir, info, [records[i] for i in built], SimpleNamespace(continent=[hierarchy.continent[i] for i in built]))
     write_checksums(out_dir)
     return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
+
+
+def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
+                   holdout_key: str | Path | None) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
+    """Both protocols over one hidden pool, drawn with the operator's key; writes the operator's files.
+
+    Returns (config -> clip_id -> split, the hidden pool, the committed held-out table).
+    """
+    from avg_bench.data.locations import load_locations
+
+    key, _ = load_key(labels_dir, holdout_key)
+    public_table = {location.location_id for location in load_locations()}
+    assignments, location_split = assign_splits(records, continents, key=key, public_locations=public_table)
+    hidden = hidden_pool(assignments)
+    first: dict[str, ManifestRecord] = {}
+    for record in sorted(records, key=lambda r: r.clip_id):  # a location's coordinates: those of its first clip
+        first.setdefault(record.location_id, record)
+    table = heldout_table(key, {loc: (continents[loc], first[loc].lat, first[loc].lon)
+                                for loc, split in location_split.items() if split == "test"})
+    atomic_write_bytes(labels_dir / HELDOUT_FILE, table)
+    write_manifest([r for r in records if r.clip_id in hidden], labels_dir / HIDDEN_MANIFEST)
+    return assignments, hidden, table
 
 
 def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:

@@ -165,3 +165,20 @@ def test_a_complete_part_file_is_finished_on_the_next_run(local_build, tmp_path)
     for name in names:
         assert sha256_of(tmp_path / "got" / name) == expected[name]
         assert not (tmp_path / "got" / (name + ".part")).exists()
+
+
+def test_build_refuses_to_finish_a_public_dataset_that_carries_hidden_labels(local_build, synth_sources, tmp_path, monkeypatch):
+    """A build whose hidden rows kept their labels (a bug planted here) stops before build_info and checksums."""
+    import avg_bench.data.build as build_module
+    from avg_bench.errors import AvgBenchError
+
+    out = tmp_path / "avg-synth"
+    shutil.copytree(local_build.out_dir, out)  # .work included: no clip is processed again
+    for name in ("build_info.json", "checksums.sha256"):
+        (out / name).unlink()
+    monkeypatch.setattr(build_module, "withhold", lambda row: row)
+    with pytest.raises(AvgBenchError, match="refusing to finish a public dataset that carries hidden labels.*carries location_id"):
+        build_module.build_dataset(synth_sources.manifest, out, name="AVG-Synth", workers=1, progress=False)
+    assert not (out / "build_info.json").exists() and not (out / "checksums.sha256").exists()
+    with pytest.raises(PublishError, match="not a built dataset"):
+        plan(out)
