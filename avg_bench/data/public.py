@@ -79,8 +79,14 @@ def manifest_problems(path: Path, hidden: set[str]) -> list[tuple[str, str, str]
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if row.get("clip_id") in hidden:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(("manifest_malformed", f"{path.name}:{number}", f"not JSON ({exc.msg})"))
+            continue
+        if not isinstance(row, dict):
+            problems.append(("manifest_malformed", f"{path.name}:{number}", "not a JSON object"))
+        elif row.get("clip_id") in hidden:
             labels = [k for k in ("location_id", "lat", "lon", "source_id", "source_uri") if row.get(k) is not None]
             problems.append(("manifest_label_leak", row["clip_id"],
                              f"{path.name}:{number} lists a hidden clip" + (f" with {', '.join(labels)}" if labels else "")))
