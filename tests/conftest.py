@@ -22,6 +22,9 @@ N_LOCATIONS, VIDEOS, CLIPS_PER_VIDEO = 12, 5, 4  # 12 locations x 20 clips
 
 # No test may reach a model hub: a hub name fails at once instead of retrying for seconds.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The operator's secret for the geo-holdout draw: one test key, so every build of one manifest agrees
+# (remote = local); tests of the key's own handling unset it.
+os.environ.setdefault("AVG_BENCH_HOLDOUT_KEY", "test-holdout-key")
 
 #: Fixtures that make media with ffmpeg/espeak-ng or serve it: their tests are the `media` tier.
 MEDIA_FIXTURES = frozenset({"synth_dataset", "synth_sources", "local_build", "host", "clean_host", "remote_manifest_path"})

@@ -24,7 +24,9 @@ _EPILOG = (
     "retry them: --retry-failed retries the retryable classes (bot_check, http_429, http_403, network,\n"
     "ffmpeg, validation_failed), --classes chooses; permanent classes (unavailable, removed, private,\n"
     "geo_blocked, age_gated) are retried only when named in --classes. Exit code 1 while retryable or\n"
-    "pending clips remain. Hidden test labels go to OUT-hidden-labels/ (beside OUT, never inside it)."
+    "pending clips remain. Hidden test labels, the held-out table and the hidden clips' manifest rows go to\n"
+    "OUT-hidden-labels/ (beside OUT, never inside it); the geo-holdout test locations are drawn with a secret\n"
+    "key (--holdout-key), and only their commitment (sha256) is published."
 )
 
 
@@ -48,6 +50,8 @@ def build(
     timeout: float = typer.Option(600.0, "--timeout", min=1, help="Seconds one fetch may take in all: an info extraction, a bot-page check or a section download."),
     stall_timeout: float = typer.Option(60.0, "--stall-timeout", min=1, help="Watchdog: end a fetch that receives no data for this many seconds (judged on bytes arriving, not on the output file)."),
     margin: float = typer.Option(2.0, "--margin", min=0, help="Seconds fetched before and after each clip's cut."),
+    holdout_key: Path = typer.Option(None, "--holdout-key", help="The operator's secret key file for the geo-holdout draw "
+                                     "(default: $AVG_BENCH_HOLDOUT_KEY, else LABELS/holdout.key, made at random on first use)."),
     report: Path = typer.Option(None, "--report", help="Print the report of the build folder DIR (from its ledger) and exit."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON on stdout."),
 ) -> None:
@@ -83,7 +87,7 @@ def build(
         raise AvgBenchError("--shard builds one part and --merge joins parts: use them in separate runs")
     result = build_dataset(
         manifest, out, name=name, labels_dir=labels_out, workers=workers, expected_clips_per_location=clips_per_location,
-        run_options=options, merge=merge, progress=not as_json,
+        run_options=options, merge=merge, progress=not as_json, holdout_key=holdout_key,
     )
     echo = (lambda text: typer.echo(text, err=True)) if as_json else typer.echo
     if result.report is not None:

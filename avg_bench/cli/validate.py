@@ -15,6 +15,8 @@ _EPILOG = (
     "  avg-bench validate avg-synth/\n"
     "  avg-bench validate manifest.jsonl\n"
     "  avg-bench validate avg-synth/ --labels avg-synth-hidden-labels/ --json report.json\n\n"
+    "Without the operator's hidden labels (a downloaded copy) every check the released files allow\n"
+    "is run, and one note names the checks that need the labels.\n\n"
     "Exit code 0: clean; 1: violations found (each names its clip); 2: unreadable input."
 )
 
@@ -25,7 +27,7 @@ def validate(
     labels: Path = typer.Option(None, "--labels", help="Hidden test labels folder (default: TARGET-hidden-labels)."),
     json_out: str = typer.Option(None, "--json", help="Write the report as JSON to this file ('-' for stdout)."),
 ) -> None:
-    """Check counts, splits, sources, near-duplicates, coordinates, content checks and checksums."""
+    """Check every config and the hidden pool across them: counts, splits, columns, sources, near-duplicates, coordinates, commitment, checksums."""
     from avg_bench.data.validate import validate as run_validation
 
     report = run_validation(target, labels_dir=labels)
@@ -55,7 +57,7 @@ def _print(report) -> None:
     if report.by_continent:
         console.print("clips per continent: " + ", ".join(f"{c} {n}" for c, n in report.by_continent.items()))
     for note in report.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"note: {note}", style="dim", markup=False, soft_wrap=True)  # one line each, whatever the width
     if report.ok:
         console.print("[green]no violations[/]")
         return

@@ -1,9 +1,11 @@
 """``avg-bench build``: materialise a manifest into a dataset of parquet shards.
 
 Steps: process every clip into its canonical media (resumable: a clip whose work folder is
-complete is never redone), derive the Chain-of-Region labels with the gazetteer, assign both
-protocols' splits, write shards with media embedded, the hidden test labels (a separate folder,
-never published), the checksums file, ``build_info.json`` and the dataset card.
+complete is never redone), derive the Chain-of-Region labels with the gazetteer, draw the held-out
+locations with the operator's secret key and assign both protocols' splits over one hidden pool
+(:mod:`avg_bench.data.splits`), write shards with media embedded, the public manifest, the
+operator's files (hidden test labels, held-out table, hidden manifest rows: a separate folder, never
+published), the checksums file, ``build_info.json`` (with the held-out commitment) and the card.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import pyarrow.parquet as pq
 from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
-from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.manifest import read_manifest, resolve_source, write_manifest
 from avg_bench.data.schema import ManifestRecord, withhold
 from avg_bench.data.shards import media_value, write_split
-from avg_bench.data.splits import SPLITS, holdout_splits, seen_splits
+from avg_bench.data.holdout import HELDOUT_FILE, HIDDEN_MANIFEST, commitment, heldout_table, load_key
+from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
+from avg_bench.data.splits import SPLITS, assign_splits, hidden_pool
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer
 from avg_bench.spec import AVG_V1
@@ -75,6 +79,7 @@ def build_dataset(
     process: Callable | None = None,
     run_options: "RunOptions | None" = None,
     merge: Sequence[str | Path] = (),
+    holdout_key: str | Path | None = None,
 ) -> BuildResult:
     """Build ``out_dir`` from a manifest.
 
@@ -84,6 +89,9 @@ def build_dataset(
     fetched, retried, recorded per clip. Then only finished clips are written, with splits
     assigned over the whole manifest (so a clip's split never depends on which others failed);
     a ``--shard`` part writes no shards at all.
+
+    ``holdout_key`` is the operator's secret key file for the geo-holdout draw (see
+    :func:`avg_bench.data.holdout.load_key` for the fallbacks).
     """
     from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
     from avg_bench.data.remote import RunOptions, merge_parts, needs_ledger, run_clips
@@ -120,15 +128,19 @@ def build_dataset(
     continent_of_location = {}
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
-    assignments = {"seen": seen_splits(records), "geo-holdout": holdout_splits(records, continent_of_location)}
+    assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
 
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
-    revision = dataset_revision(version, records, clips, fmt)
+    revision = dataset_revision(version, records, clips, fmt, assignments)
     counts = {
         config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
         for config in CONFIGS
     }
+    write_public_manifest(out_dir / PUBLIC_MANIFEST, [r for r in records if r.clip_id in clips], assignments, hidden)
+    refused = labels_in_public(out_dir)
+    if refused:  # before build_info and checksums: a refused folder is not a finished (publishable) dataset
+        raise AvgBenchError(f"{out_dir}: refusing to finish a public dataset that carries hidden labels: {'; '.join(refused[:5])}")
     failed = {cid: clips[cid]["checks_failed"] for cid in sorted(clips) if clips[cid]["checks_failed"]}
     info = {
         "name": name,
@@ -143,6 +155,8 @@ def build_dataset(
         "expected_clips_per_location": expected_clips_per_location,
         "counts": counts,
         "clip_ids": sorted(r.clip_id for r in records if r.clip_id in clips),
+        "config_clip_ids": {config: sorted(c for c in assignments[config] if c in clips) for config in CONFIGS},
+        "holdout_commitment": commitment(table),
         "failed_checks": failed,
     }
     if missing:
@@ -150,14 +164,16 @@ def build_dataset(
     atomic_write_bytes(out_dir / "build_info.json", (json.dumps(info, indent=2) + "\n").encode())
     from avg_bench.data.card import write_card
 
-    built = [i for i, r in enumerate(records) if r.clip_id in clips]
+    built = [i for i, r in enumerate(records) if r.clip_id in clips and r.clip_id not in hidden]  # the card shows public clips only
     write_card(out_dir, info, [records[i] for i in built], SimpleNamespace(continent=[hierarchy.continent[i] for i in built]))
     write_checksums(out_dir)
     return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
 
 
-def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dict[str, dict], fmt: CanonicalFormat) -> str:
-    """``VERSION@hash`` of what the dataset holds: each clip's identity, labels, source and cut, and media hashes.
+def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dict[str, dict], fmt: CanonicalFormat,
+                     assignments: dict[str, dict[str, str]]) -> str:
+    """``VERSION@hash`` of what the dataset holds: each clip's identity, labels, source and cut, media hashes
+    and its split in each config (two holdout keys draw two datasets, with two revisions).
 
     Not the manifest's bytes: the same clips fetched from a mirror, a platform or local files (only
     ``source_uri`` differs) are the same dataset and get the same revision. A clip that failed is
@@ -168,15 +184,38 @@ def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dic
         identity = {k: v for k, v in record.to_dict().items() if k != "source_uri"}
         clip = clips.get(record.clip_id)
         media = None if clip is None else [clip["video_sha256"], clip["audio_sha256"], *clip["keyframe_sha256"]]
-        digest.update(json.dumps([identity, media], sort_keys=True).encode() + b"\n")
+        splits = {config: assignment.get(record.clip_id) for config, assignment in sorted(assignments.items())}
+        digest.update(json.dumps([identity, media, splits], sort_keys=True).encode() + b"\n")
     return f"{version}@{digest.hexdigest()[:12]}"
+
+
+def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
+                   holdout_key: str | Path | None) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
+    """Both protocols over one hidden pool, drawn with the operator's key; writes the operator's files.
+
+    Returns (config -> clip_id -> split, the hidden pool, the committed held-out table).
+    """
+    from avg_bench.data.locations import load_locations
+
+    key, _ = load_key(labels_dir, holdout_key)
+    public_table = {location.location_id for location in load_locations()}
+    assignments, location_split = assign_splits(records, continents, key=key, public_locations=public_table)
+    hidden = hidden_pool(assignments)
+    first: dict[str, ManifestRecord] = {}
+    for record in sorted(records, key=lambda r: r.clip_id):  # a location's coordinates: those of its first clip
+        first.setdefault(record.location_id, record)
+    table = heldout_table(key, {loc: (continents[loc], first[loc].lat, first[loc].lon)
+                                for loc, split in location_split.items() if split == "test"})
+    atomic_write_bytes(labels_dir / HELDOUT_FILE, table)
+    write_manifest([r for r in records if r.clip_id in hidden], labels_dir / HIDDEN_MANIFEST)
+    return assignments, hidden, table
 
 
 def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:
     """One protocol's shards (and its hidden labels); returns the clip count per split."""
     counts = {}
     for split in SPLITS:
-        chosen = sorted((i for i, r in enumerate(records) if assignment[r.clip_id] == split and r.clip_id in clips),
+        chosen = sorted((i for i, r in enumerate(records) if assignment.get(r.clip_id) == split and r.clip_id in clips),
                         key=lambda i: records[i].clip_id)
         hidden = split in HIDDEN_SPLITS  # rows sorted by opaque id: their order leaks nothing
         rows = (_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=hidden) for i in chosen)

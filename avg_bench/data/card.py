@@ -14,14 +14,17 @@ from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.holdout import SECRET_LOCATIONS_V1
 from avg_bench.data.splits import HOLDOUT_SHARES, SEEN_SHARES, SPLITS
 from avg_bench.geo.continents import CONTINENT_NAMES
 from avg_bench.spec import AVG_V1
 
 CONFIG_DESCRIPTIONS = {
-    "seen": "seen-location protocol: every location has clips in every split; no source video spans two splits",
+    "seen": "seen-location protocol: every location of the protocol has clips in every split; no source video spans two splits",
     "geo-holdout": "unseen-location protocol: val and test locations never appear in train",
 }
+#: Shape of the planned AVG-v1 manifest for the card's sizes: 1,000 locations, 10 sources of 2 clips.
+PLANNED_SOURCES = (2,) * 10
 
 
 def front_matter(*, pretty_name: str, synthetic: bool, license_id: str, n_clips: int) -> str:
@@ -90,7 +93,8 @@ def statistics(rows: Sequence[tuple[str, str, str]], counts: dict[str, dict[str,
     return f"**Clips per split**\n\n{split_table}\n\n**Clips per continent**\n\n{continent_table}\n"
 
 
-def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, revision: str | None) -> str:
+def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, revision: str | None,
+              commitment: str | None = None) -> str:
     seen = "/".join(f"{SEEN_SHARES[s]:.0%}" for s in SPLITS)
     synthetic_note = (
         "\n> **Synthetic data.** AVG-Synth is procedurally generated (ffmpeg test patterns and espeak-ng "
@@ -127,12 +131,25 @@ or manual), the Chain-of-Region labels `continent`, `country` (ISO 3166-1 alpha-
 `source_end_s`), the media (`video`, `audio`, `keyframes`), their sha256, perceptual keyframe hashes,
 an audio fingerprint and the failed content checks (empty for a clean clip).
 
-Configurations: `seen` ({CONFIG_DESCRIPTIONS['seen']}; target {seen} of each location's clips in
-train/val/test) and `geo-holdout` ({CONFIG_DESCRIPTIONS['geo-holdout']}; {HOLDOUT_SHARES['test']:.0%} of
-locations in test and {HOLDOUT_SHARES['val']:.0%} in val, spread over continents).
+**One hidden pool for both protocols.** The `geo-holdout` test locations are the operator's secret:
+places outside the public location table, drawn with a secret key (a build whose locations are all
+public, such as AVG-Synth, draws {HOLDOUT_SHARES['test']:.0%} of them with the key instead);
+{HOLDOUT_SHARES['val']:.0%} of the public locations are held out as val, spread over continents. The hidden
+pool is every clip at a held-out test location plus the `seen` test clips; no clip of the pool appears with a label in any split of any
+configuration (by id, media hash, source video or near-duplicate footage).
 
-The **test** split is released without coordinates, hierarchy labels, location ids or source ids;
-its labels are held by the leaderboard operator. `val` is the public development split.
+- `seen` ({CONFIG_DESCRIPTIONS['seen']}): the locations that are not held-out test locations, with
+  target {seen} of each location's clips in train/val/test.
+- `geo-holdout` ({CONFIG_DESCRIPTIONS['geo-holdout']}): train is the `seen` train and val clips of the
+  locations that are not held out, val the same clips of the held-out val locations, test every clip
+  of the held-out test locations. `seen` test clips are not part of it.
+
+The **test** splits are released without coordinates, hierarchy labels, location ids or source ids;
+their labels are held by the leaderboard operator. `val` is the public development split. Train on one
+configuration's train split: `seen` train includes the `geo-holdout` val locations.
+
+The held-out test locations are the operator's secret: no released file names them (the public
+manifest lists labelled clips only). {f"Their table is committed to by sha256 `{commitment}` (of the operator's `heldout_locations.csv`), to be revealed and checked later." if commitment else "Each build publishes the sha256 of the operator's held-out table (`holdout_commitment` in `build_info.json`), so the table can be revealed and checked later."}
 
 {stats}{map_md}
 ## Collection
@@ -153,8 +170,9 @@ leaderboard only. Not for identifying or locating people.
 
 ## Distribution
 Parquet shards with media embedded (`data/<config>/<split>-*.parquet`), a `checksums.sha256` file
-listing every shard's sha256, and `build_info.json` with the revision and the canonical format.
-Downloads pin a revision.
+listing every shard's sha256, `build_info.json` with the revision, the canonical format and the
+held-out commitment, and the public manifest (`manifest.jsonl`: the labelled clips' sources and
+splits). Downloads pin a revision; `avg-bench download --validate` checks the copy.
 
 ## Maintenance
 New data means a new version (`AVG-v2`), never an edit in place. Report problems on the AVG-Bench
@@ -181,7 +199,8 @@ def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
     text = front_matter(
         pretty_name=pretty, synthetic=synthetic, license_id="cc0-1.0" if synthetic else "other", n_clips=info["clips"]
     ) + datasheet(
-        name=pretty, synthetic=synthetic, stats=statistics(rows, info["counts"]), map_image=None, revision=info["revision"]
+        name=pretty, synthetic=synthetic, stats=statistics(rows, info["counts"]), map_image=None, revision=info["revision"],
+        commitment=info.get("holdout_commitment"),
     )
     path = Path(out_dir) / "README.md"
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -197,22 +216,46 @@ def avg_card() -> str:
     separation = summary["nearest_neighbour_km"]
     per_location = 20
     rows = [(f"{loc.location_id}-{k}", loc.location_id, loc.continent) for loc in locations for k in range(per_location)]
-    n = len(rows)
-    counts = {
-        "seen": {s: round(SEEN_SHARES[s] * n) for s in SPLITS},
-        "geo-holdout": {"test": round(HOLDOUT_SHARES["test"] * n), "val": round(HOLDOUT_SHARES["val"] * n)},
-    }
-    counts["geo-holdout"]["train"] = n - counts["geo-holdout"]["test"] - counts["geo-holdout"]["val"]
-    counts["geo-holdout"] = {s: counts["geo-holdout"][s] for s in SPLITS}
+    n = len(rows) + SECRET_LOCATIONS_V1 * per_location
+    counts = planned_counts(locations, secret=SECRET_LOCATIONS_V1)
     stats = (
         f"**Locations**: {summary['locations']:,} GeoNames populated places in {summary['countries']} countries on "
         f"{summary['continents']} continents; any two are at least {separation['min']:.1f} km apart (median distance to the "
         f"nearest other location {separation['median']:.1f} km); median population {summary['population']['median']:,} "
-        "(see `docs/locations.md`).\n\nPlanned sizes (the build reports the real ones):\n\n" + statistics(rows, counts)
+        "(see `docs/locations.md`). Beside them, the operator holds "
+        f"{SECRET_LOCATIONS_V1} secret locations for the `geo-holdout` test split, drawn with a secret key from the "
+        "other GeoNames places at least 100 km from every public one (see `docs/protocols.md`).\n\nPlanned sizes, "
+        f"{per_location} clips per location, from the split code on a manifest of that shape (the build reports "
+        "the real ones; the continent table counts the public locations):\n\n" + statistics(rows, counts)
     )
     return front_matter(pretty_name="AVG", synthetic=False, license_id="other", n_clips=n) + datasheet(
         name="AVG", synthetic=False, stats=stats, map_image="avg_locations.png", revision=None
     )
+
+
+def planned_counts(locations: Sequence, *, secret: int = 0) -> dict[str, dict[str, int]]:
+    """Clips per split of both configurations for ``locations`` (+ ``secret`` held-out ones) x 20 clips.
+
+    Computed by the real split code on a manifest of that shape; the key only decides *which*
+    locations are held out, so the sizes do not depend on it.
+    """
+    from avg_bench.data.schema import ManifestRecord
+    from avg_bench.data.splits import assign_splits
+
+    continent = {loc.location_id: loc.continent for loc in locations}
+    start = max((int(i[1:]) for i in continent), default=0)
+    spread = sorted(set(continent.values()))
+    continent.update({f"L{start + k:04d}": spread[k % len(spread)] for k in range(1, secret + 1)})
+    records = [
+        ManifestRecord(clip_id=f"plan-{i[1:]}{s:02d}{k:04d}", location_id=i, source_platform="synthetic",
+                       source_id=f"{i}-{s}", source_uri="-", start_s=10.0 * k, end_s=10.0 * k + 10.0,
+                       lat=0.0, lon=0.0, coord_source="centroid", license="-")
+        for i in continent for s, size in enumerate(PLANNED_SOURCES) for k in range(size)
+    ]
+    public = {loc.location_id for loc in locations}
+    assignments, _ = assign_splits(records, continent, key=b"card-planned-sizes", public_locations=public)
+    return {config: {split: sum(1 for v in by_clip.values() if v == split) for split in SPLITS}
+            for config, by_clip in assignments.items()}
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from avg_bench.spec import AVG_V1
 HUB_REPO = "avg-bench/AVG"
 DEFAULT_REVISION = "main"
 #: Small files that travel with the shards (no checksum line of their own).
-EXTRA_FILES = ("README.md", "build_info.json")
+EXTRA_FILES = ("README.md", "build_info.json", "manifest.jsonl")
 CHUNK = 1 << 20
-_REBUILD = ("build it from the public manifest instead: avg-bench build avg-v1-manifest.jsonl --out DIR "
-            "(see avg-bench build --help)")
+_REBUILD = ("the labelled clips can be rebuilt from the release's public manifest instead (manifest.jsonl, each row with its "
+            "splits): avg-bench build manifest.jsonl --out DIR (see avg-bench build --help); test media come only from a hosted copy")
 
 
 class DownloadError(AvgBenchError):
@@ -97,7 +97,7 @@ def download_mirror(url: str, out_dir: str | Path, *, config: str | None = None,
             continue
         for attempt in range(1, attempts + 1):
             try:
-                got, was_resumed = _fetch_resumable(base + name, target, timeout_s)
+                got, was_resumed = _fetch_resumable(base + name, target, timeout_s, digest)
                 fetched += got
                 if was_resumed:
                     resumed.append(name)
@@ -123,14 +123,28 @@ def download_mirror(url: str, out_dir: str | Path, *, config: str | None = None,
     return DownloadResult(out, sorted(wanted), resumed, fetched)
 
 
-def _fetch_resumable(url: str, target: Path, timeout_s: float) -> tuple[int, bool]:
-    """Append to ``target.part`` from where it stopped (HTTP Range), then rename; (bytes fetched, resumed?)."""
+def _fetch_resumable(url: str, target: Path, timeout_s: float, digest: str | None = None) -> tuple[int, bool]:
+    """Append to ``target.part`` from where it stopped (HTTP Range), then rename; (bytes fetched, resumed?).
+
+    A ``.part`` already complete (killed between the last write and the rename) is renamed without
+    a request: asking for ``bytes=SIZE-`` would get a 416 from a correct host.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     have = part.stat().st_size if part.exists() else 0
+    if have and digest is not None and sha256_of(part) == digest:
+        part.replace(target)
+        return 0, True
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     got = 0
-    with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (http(s) only)
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout_s)  # noqa: S310 (http(s) only)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 416 or not have:
+            raise
+        part.unlink()  # a .part longer than the file, or complete but wrong: start over
+        return _fetch_resumable(url, target, timeout_s, digest)
+    with response:
         resumed = have > 0 and response.status == 206
         if have and not resumed:  # the mirror ignored Range: start over
             have = 0

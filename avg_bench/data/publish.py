@@ -1,10 +1,11 @@
 """``avg-bench publish``: push a built dataset (shards, card, checksums) to the Hugging Face Hub.
 
 What goes is an allow-list, never "the folder": ``README.md``, ``build_info.json``,
-``checksums.sha256`` and ``data/<config>/<split>-*.parquet``. The work folder (``.work``: ledger,
-report, per-clip media) and any hidden-labels folder never go. Before anything is sent, every
-hidden split's shards are read and must hold no label (every answer column null): a test split
-with labels is refused.
+``checksums.sha256``, the public ``manifest.jsonl`` and ``data/<config>/<split>-*.parquet``. The
+work folder (``.work``: ledger, report, per-clip media) and any hidden-labels folder never go.
+Before anything is sent, :func:`avg_bench.data.public.labels_in_public` must find nothing: every
+hidden split holds no label (every answer column null) and no column outside its allow-list, and
+the public manifest names no hidden clip.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from avg_bench.data.build import CHECKSUMS
-from avg_bench.data.schema import ClipRecord
+from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public
 from avg_bench.errors import AvgBenchError
-from avg_bench.spec import AVG_V1
 
-ALLOW = ("README.md", "build_info.json", CHECKSUMS, "data/*/*.parquet")
+ALLOW = ("README.md", "build_info.json", CHECKSUMS, PUBLIC_MANIFEST, "data/*/*.parquet")
 
 
 class PublishError(AvgBenchError):
@@ -41,18 +39,11 @@ def plan(folder: str | Path) -> PublishPlan:
         p.relative_to(folder).as_posix() for pattern in ALLOW for p in folder.glob(pattern)
         if ".work" not in p.parts and not any("hidden-labels" in part for part in p.relative_to(folder).parts)
     )
-    for name in files:
-        if name.startswith("data/") and name.split("/")[2].split("-")[0] in AVG_V1.hidden_splits:
-            _check_no_labels(folder / name)
+    refused = labels_in_public(folder)
+    if refused:
+        raise PublishError(f"{folder}: the hidden split carries labels or a public file names a hidden clip; refusing to publish: "
+                           + "; ".join(refused[:5]) + ". Rebuild with avg-bench build, which withholds them.")
     return PublishPlan(folder, files)
-
-
-def _check_no_labels(shard: Path) -> None:
-    table = pq.read_table(shard, columns=[c for c in ClipRecord.HIDDEN_COLUMNS])
-    leaking = [c for c in table.column_names if table[c].null_count != len(table)]
-    if leaking:
-        raise PublishError(f"{shard}: the hidden split carries labels ({', '.join(leaking)}); refusing to publish. "
-                           "Rebuild with avg-bench build, which withholds them.")
 
 
 def publish(folder: str | Path, repo: str, *, revision: str | None = None, private: bool = False,

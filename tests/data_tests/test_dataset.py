@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -21,21 +20,25 @@ from avg_bench.data.manifest import read_manifest
 from avg_bench.data.schema import ClipRecord
 from avg_bench.data.validate import validate
 from avg_bench.geo import reverse_geocode
+from data_tests.planting import copy_dataset, rewrite, violations
 
 CLI = str(Path(sys.executable).parent / "avg-bench")
 
 
 def _load(root: Path, config: str, split: str):
-    return datasets.load_dataset(str(root), config, split=split)
+    # A cache of our own: datasets keys a local folder's cache by its name ("dataset"), not its content,
+    # so another build at another path with that name would be read back stale.
+    return datasets.load_dataset(str(root), config, split=split, cache_dir=str(root.parent / ".hf-cache"))
 
 
 def test_built_synth_set_validates_clean(synth_dataset):
     report = validate(synth_dataset.root)
     assert report.ok, report.violations[:5]
-    assert report.locations == 12
-    assert report.counts["seen"] == {"train": 144, "val": 48, "test": 48}
-    assert sum(report.counts["geo-holdout"].values()) == 240
-    assert report.by_continent == {c: 40 for c in ("AF", "AS", "EU", "NA", "OC", "SA")}
+    # 12 locations: 3 held out for geo-holdout test (labelled nowhere), 2 for its val; seen covers the other 9
+    assert report.locations == 9
+    assert report.counts["seen"] == {"train": 108, "val": 36, "test": 36}
+    assert report.counts["geo-holdout"] == {"train": 112, "val": 32, "test": 60}
+    assert sum(report.by_continent.values()) == 180 and set(report.by_continent.values()) == {20, 40}  # 3 continents lost one
     assert not report.notes  # the hidden labels were found and checked too
     done = subprocess.run([CLI, "validate", str(synth_dataset.root)], capture_output=True, text=True)
     assert done.returncode == 0 and "no violations" in done.stdout
@@ -45,7 +48,7 @@ def test_built_synth_set_validates_clean(synth_dataset):
 def test_load_dataset_decodes_frames_audio_and_keyframes(synth_dataset, config):
     manifest = {r.clip_id: r for r in read_manifest(synth_dataset.manifest)}
     splits = {split: _load(synth_dataset.root, config, split) for split in ("train", "val", "test")}
-    assert sum(len(s) for s in splits.values()) == 240
+    assert sum(len(s) for s in splits.values()) == {"seen": 180, "geo-holdout": 204}[config]
     val = splits["val"]
     for row in val.select(range(3)):
         record = manifest[row["clip_id"]]
@@ -88,7 +91,7 @@ def test_hidden_labels_score_the_test_split(synth_dataset, tmp_path):
     """What the leaderboard does: the operator's labels file scores test predictions."""
     labels_file = synth_dataset.labels_dir / "seen" / "test.parquet"
     labels = avg_bench.load_labels(labels_file)
-    assert len(labels) == 48 and labels.revision == synth_dataset.build.revision
+    assert len(labels) == 36 and labels.revision == synth_dataset.build.revision
     predictions = [{"clip_id": c, "lat": float(a), "lon": float(b)} for c, a, b in zip(labels.clip_id, labels.lat, labels.lon)]
     results = avg_bench.evaluate(predictions, labels, bootstrap=0)
     assert results.metrics["acc@1km"].value == 1.0 and results.metrics["sem_city"].value == 1.0
@@ -104,7 +107,7 @@ def test_evaluate_reads_the_val_split_of_the_dataset(synth_dataset, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert (data["split"], data["config"], data["counts"]["labelled"]) == ("val", "seen", 48)
+    assert (data["split"], data["config"], data["counts"]["labelled"]) == ("val", "seen", 36)
     assert data["dataset"]["revision"] == synth_dataset.build.revision
     assert data["metrics"]["acc@1km"]["value"] == 1.0
 
@@ -134,40 +137,20 @@ def test_card_of_the_built_set_says_synthetic(synth_dataset):
 
 @pytest.fixture
 def copy_of_dataset(synth_dataset, tmp_path):
-    root = tmp_path / "dataset"
-    shutil.copytree(synth_dataset.root, root, ignore=shutil.ignore_patterns(".work"))
-    labels = tmp_path / "dataset-hidden-labels"
-    shutil.copytree(synth_dataset.labels_dir, labels)
-    return root
-
-
-def _rewrite(root: Path, config: str, split: str, change) -> list[dict]:
-    shard = next((root / "data" / config).glob(f"{split}-*.parquet"))
-    table = pq.read_table(shard)
-    rows = table.to_pylist()
-    change(rows)
-    pq.write_table(table.from_pylist(rows, schema=table.schema), shard)
-    return rows
-
-
-def _violations(root: Path) -> dict[str, set[str]]:
-    found = defaultdict(set)
-    for v in validate(root).violations:
-        found[v.check].add(v.subject)
-    return found
+    return copy_dataset(synth_dataset, tmp_path)
 
 
 def test_validation_catches_a_source_video_in_two_splits(copy_of_dataset):
     train = pq.read_table(next((copy_of_dataset / "data" / "seen").glob("train-*.parquet")), columns=["source_id"]).to_pylist()
     stolen = train[0]["source_id"]
-    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(source_id=stolen))
-    found = _violations(copy_of_dataset)
+    rows = rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(source_id=stolen))
+    found = violations(copy_of_dataset)
     assert rows[0]["clip_id"] in found["source_in_two_splits"]
 
 
 def test_validation_catches_a_duplicated_clip(copy_of_dataset):
-    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows.append(dict(rows[0])))
-    found = _violations(copy_of_dataset)
+    rows = rewrite(copy_of_dataset, "seen", "val", lambda rows: rows.append(dict(rows[0])))
+    found = violations(copy_of_dataset)
     assert found["duplicate_clip"] == {rows[0]["clip_id"]}
 
 
@@ -176,25 +159,25 @@ def test_validation_catches_a_corrupted_shard(copy_of_dataset):
     data = bytearray(shard.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
     shard.write_bytes(bytes(data))
-    found = _violations(copy_of_dataset)
+    found = violations(copy_of_dataset)
     assert shard.relative_to(copy_of_dataset).as_posix() in found["checksum"]
     assert found["corrupt_shard"] or found["media_checksum"]  # unreadable, or readable with bad media
 
 
 def test_validation_catches_coordinates_that_contradict_the_country(copy_of_dataset):
-    rows = _rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(country="NZ" if rows[0]["country"] != "NZ" else "FR"))
-    assert rows[0]["clip_id"] in _violations(copy_of_dataset)["coordinates_contradict_hierarchy"]
+    rows = rewrite(copy_of_dataset, "seen", "val", lambda rows: rows[0].update(country="NZ" if rows[0]["country"] != "NZ" else "FR"))
+    assert rows[0]["clip_id"] in violations(copy_of_dataset)["coordinates_contradict_hierarchy"]
 
 
 def test_validation_catches_labels_leaking_into_the_test_split(copy_of_dataset):
-    rows = _rewrite(copy_of_dataset, "seen", "test", lambda rows: rows[0].update(lat=1.0, source_id="x"))
-    assert _violations(copy_of_dataset)["label_leak"] == {rows[0]["clip_id"]}
+    rows = rewrite(copy_of_dataset, "seen", "test", lambda rows: rows[0].update(lat=1.0, source_id="x"))
+    assert violations(copy_of_dataset)["label_leak"] == {rows[0]["clip_id"]}
 
 
 def test_validation_catches_a_missing_clip(copy_of_dataset):
     removed = []
-    _rewrite(copy_of_dataset, "seen", "val", lambda rows: removed.append(rows.pop()))
-    found = _violations(copy_of_dataset)
+    rewrite(copy_of_dataset, "seen", "val", lambda rows: removed.append(rows.pop()))
+    found = violations(copy_of_dataset)
     assert found["missing_clip"] == {removed[0]["clip_id"]}
     assert found["count"]  # its location now has 19 clips
 
@@ -228,11 +211,12 @@ def test_validation_catches_silent_black_and_wrong_duration_clips(tmp_path):
     ids = {r.source_id: r.clip_id for r in records}
     silent, black, short = ids["L0001-0"], ids["L0002-1"], ids["L0003-2"]
     assert result.failed_checks == {silent: ["silent_audio"], black: ["black_video"], short: ["wrong_duration"]}
-    found = _violations(tmp_path / "dataset")
+    found = violations(tmp_path / "dataset")
     assert (found["silent_audio"], found["black_video"], found["wrong_duration"]) == ({silent}, {black}, {short})
     done = subprocess.run([CLI, "validate", str(tmp_path / "dataset"), "--json", "-"], capture_output=True, text=True)
     assert done.returncode == 1
     by_check = json.loads(done.stdout)["violations_by_check"]
     assert {k: by_check[k] for k in ("silent_audio", "black_video", "wrong_duration")} == {"silent_audio": 1, "black_video": 1, "wrong_duration": 1}
-    # The clean sources are one ffmpeg test pattern with one steady tone: rightly "the same footage".
-    assert set(by_check) <= {"silent_audio", "black_video", "wrong_duration", "near_duplicate"}
+    # The clean sources are one ffmpeg test pattern with one steady tone: rightly "the same footage",
+    # across splits and between the hidden pool and labelled splits.
+    assert set(by_check) <= {"silent_audio", "black_video", "wrong_duration", "near_duplicate", "hidden_clip_labelled"}

@@ -109,3 +109,77 @@ def test_doctor_reports_each_check_as_json(tmp_path):
     old = check_ytdlp(today=dt.date(2100, 1, 1))
     assert not old.ok and "pip install -U yt-dlp" in old.fix
     assert not check_disk(tmp_path, min_free_gib=1e9)[0].ok
+
+
+# Issue 16: a downloaded copy validates without the operator's labels; a complete .part finishes.
+
+
+def test_downloaded_copy_validates_without_hidden_labels_and_names_what_it_skipped(local_build, tmp_path):
+    got = tmp_path / "got"
+    with VideoHost(local_build.out_dir) as mirror:
+        done = subprocess.run([str(CLI), "download", "--source", mirror.url("/"), "--out", str(got), "--validate"],
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no violations" in done.stdout and "Traceback" not in done.stderr
+    skipped = [line for line in done.stdout.splitlines() if "skipped without the operator's labels" in line]
+    assert len(skipped) == 1 and "held-out commitment" in skipped[0] and "per-location counts" in skipped[0]
+    assert (got / "manifest.jsonl").is_file() and not (got.parent / "got-hidden-labels").exists()
+    # A planted fault in a downloaded shard: exit 1, the shard named.
+    shard = sorted(got.glob("data/geo-holdout/train-*.parquet"))[0]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    done = subprocess.run([str(CLI), "validate", str(got), "--json", "-"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert {"check": "checksum", "subject": shard.relative_to(got).as_posix(),
+            "detail": "sha256 differs from checksums.sha256 (corrupted or modified shard)"} in report["violations"]
+
+
+def test_download_prints_the_validate_command(local_build, tmp_path):
+    with VideoHost(local_build.out_dir) as mirror:
+        done = subprocess.run([str(CLI), "download", "--source", mirror.url("/"), "--out", str(tmp_path / "g")],
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"check the copy with: avg-bench validate {tmp_path / 'g'}" in done.stdout
+
+
+def test_a_complete_part_file_is_finished_on_the_next_run(local_build, tmp_path):
+    """Killed after the last byte of a .part was written, before its rename: no 416, no refetch."""
+    expected = _checksums(local_build.out_dir)
+    names = sorted(n for n in expected if n.startswith("data/seen/"))
+    with VideoHost(local_build.out_dir) as mirror:
+        download_mirror(mirror.url("/"), tmp_path / "got", config="seen")
+        complete, wrong = names[0], names[1]
+        target = tmp_path / "got" / complete
+        target.rename(target.with_name(target.name + ".part"))  # the state a kill before the rename leaves
+        # ... and a .part of the right length with wrong bytes: the host answers 416, the client starts over.
+        other = tmp_path / "got" / wrong
+        other.with_name(other.name + ".part").write_bytes(bytes(len(other.read_bytes())))
+        other.unlink()
+        mirror.ranges.clear()
+        result = download_mirror(mirror.url("/"), tmp_path / "got", config="seen")
+        asked = [path for path, _ in mirror.ranges]
+    assert "/" + complete not in asked  # finished from the disk, no request at all
+    assert asked.count("/" + wrong) == 2  # the 416, then the whole file
+    assert complete in result.resumed and result.files == names
+    for name in names:
+        assert sha256_of(tmp_path / "got" / name) == expected[name]
+        assert not (tmp_path / "got" / (name + ".part")).exists()
+
+
+def test_build_refuses_to_finish_a_public_dataset_that_carries_hidden_labels(local_build, synth_sources, tmp_path, monkeypatch):
+    """A build whose hidden rows kept their labels (a bug planted here) stops before build_info and checksums."""
+    import avg_bench.data.build as build_module
+    from avg_bench.errors import AvgBenchError
+
+    out = tmp_path / "avg-synth"
+    shutil.copytree(local_build.out_dir, out)  # .work included: no clip is processed again
+    for name in ("build_info.json", "checksums.sha256"):
+        (out / name).unlink()
+    monkeypatch.setattr(build_module, "withhold", lambda row: row)
+    with pytest.raises(AvgBenchError, match="refusing to finish a public dataset that carries hidden labels.*carries location_id"):
+        build_module.build_dataset(synth_sources.manifest, out, name="AVG-Synth", workers=1, progress=False)
+    assert not (out / "build_info.json").exists() and not (out / "checksums.sha256").exists()
+    with pytest.raises(PublishError, match="not a built dataset"):
+        plan(out)
