@@ -153,7 +153,7 @@ def test_split_val_from_a_local_dataset_as_json_on_stdout(predictions, dataset):
     done = run("evaluate", str(predictions), "--split", "val", "--data", str(dataset), "--bootstrap", "20", "--json", "-")
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)  # the whole of stdout is the JSON: no table, no log line
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     assert (results["split"], results["config"]) == ("val", "seen")
     assert results["counts"] == {"labelled": 5, "predicted": 5, "abstained": 0, "missing": 0, "locations": 5}
     assert results["coverage"] == 1.0
@@ -170,7 +170,7 @@ def test_json_file_and_table(predictions, labels_file, tmp_path):
     done = run("evaluate", str(predictions), "--labels", str(labels_file), "--bootstrap", "0", "--json", str(out))
     assert done.returncode == 0, done.stderr
     results = avg_bench.Results.from_json(out)
-    assert results.schema_version == 1
+    assert results.schema_version == 2
     assert results.metrics["acc@1km"].value == 1.0
     assert results.split is None
     assert "GeoScore" in done.stdout  # the table went to the terminal

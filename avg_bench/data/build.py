@@ -264,7 +264,7 @@ def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, 
 
 def _write_hidden_labels(path: Path, rows: Sequence[dict], revision: str) -> None:
     table = pa.Table.from_pylist([{c: row[c] for c in LABEL_COLUMNS} for row in rows])
-    table = table.replace_schema_metadata({"avg_bench.revision": revision})
+    table = table.replace_schema_metadata({"avg_bench.revision": revision, "avg_bench.split": path.stem})
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, temporary)
