@@ -16,7 +16,8 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
-    "  avg-bench evaluate mine.jsonl --labels labels.parquet --baseline theirs.jsonl --bootstrap 2000\n\n"
+    "  avg-bench evaluate mine.jsonl --labels labels.parquet --baseline theirs.jsonl --bootstrap 2000\n"
+    "  avg-bench evaluate predictions.jsonl --split val --format md --per-clip clips.jsonl\n\n"
     "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[")
 )
 
@@ -33,6 +34,8 @@ def evaluate(
     json_out: str = typer.Option(None, "--json", help="Write the results JSON to this file ('-' for stdout, no table)."),
     bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
     seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
+    table_format: str = typer.Option(None, "--format", "-f", help="Print the table as md, latex or csv instead of the terminal table.", show_default=False),
+    per_clip: Path = typer.Option(None, "--per-clip", help="Write each clip's distance, hits and true/predicted hierarchy as JSON Lines (val-type splits only).", show_default=False),
 ) -> None:
     """Score a predictions file with the AVG metrics.
 
@@ -43,12 +46,25 @@ def evaluate(
 
     if bool(labels) == bool(split):
         raise AvgBenchError("give exactly one of --labels FILE or --split NAME")
+    if table_format is not None:
+        from avg_bench.tables import FORMATS
+
+        if table_format not in FORMATS:
+            raise AvgBenchError(f"--format {table_format!r}: expected one of {', '.join(FORMATS)}")
+        if json_out == "-":
+            raise AvgBenchError("--json - writes the JSON to stdout: give --json a file name to use it with --format")
     if split:
         from avg_bench.data.layout import split_shards
 
         label_source = split_shards(split, config=config, root=data)
     else:
         label_source = labels[0] if len(labels) == 1 else labels
+    if per_clip is not None:  # load once: the per-clip log and the scorer read the same labels
+        from avg_bench.clip_log import refuse_hidden
+        from avg_bench.labels import load_labels
+
+        label_source = load_labels(label_source)
+        refuse_hidden(split, label_source)
     results = run_evaluation(
         predictions,
         label_source,
@@ -59,12 +75,22 @@ def evaluate(
         split=split,
         config=config if split else None,
     )
+    if per_clip is not None:
+        from avg_bench.clip_log import write_clip_log
+
+        count = write_clip_log(per_clip, predictions, label_source, split=split)
+        typer.echo(f"per-clip log of {count:,} clips written to {per_clip}", err=True)
     if json_out == "-":
         sys.stdout.write(results.to_json())
         return
-    from avg_bench.report import print_results
+    if table_format is not None:
+        from avg_bench.tables import render
 
-    print_results(results)
+        sys.stdout.write(render([(predictions.stem, results)], table_format))
+    else:
+        from avg_bench.report import print_results
+
+        print_results(results)
     if json_out:
         from avg_bench.cache import atomic_write_bytes
 
