@@ -62,6 +62,7 @@ from avg_bench.cli import demo as _demo  # noqa: E402,F401
 from avg_bench.cli import synth as _synth  # noqa: E402,F401
 from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
 from avg_bench.cli import compare as _compare  # noqa: E402,F401
+from avg_bench.cli import report as _report  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401
 from avg_bench.cli import download as _download  # noqa: E402,F401  (download, publish)
 from avg_bench.cli import doctor as _doctor  # noqa: E402,F401
