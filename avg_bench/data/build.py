@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,8 @@ def build_dataset(
         "counts": counts,
         "clip_ids": sorted(r.clip_id for r in records if r.clip_id in clips),
         "failed_checks": failed,
+        "licenses": dict(sorted(Counter(clips[r.clip_id].get("source_license") or r.license
+                                        for r in records if r.clip_id in clips).items())),
     }
     if missing:
         info["missing_clip_ids"] = missing
@@ -241,7 +244,7 @@ def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, 
         "country": hierarchy.country[index],
         "admin1": hierarchy.admin1[index],
         "city": hierarchy.city[index],
-        "license": record.license,
+        "license": clip.get("source_license") or record.license,  # the source's own metadata wins
         "duration_s": clip["duration_s"],
         "source_platform": record.source_platform,
         "source_id": record.source_id,
