@@ -105,7 +105,7 @@ def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int =
     with clock.step("validate") as note:
         note["detail"] = _validate(dataset, build.labels_dir)
     with clock.step("load with datasets.load_dataset") as note:
-        note["detail"] = _load_check(dataset, build.counts["seen"]["val"])
+        note["detail"] = _load_check(dataset, build.counts["seen"]["val"], out / "cache" / "hf-datasets", progress)
 
     os.environ.setdefault("AVG_BENCH_CACHE", str(out / "cache"))  # the demo's features stay in its folder
     result = DemoResult(out, dataset, revision=build.revision)
@@ -180,13 +180,15 @@ def _validate(dataset: Path, labels_dir: Path) -> str:
     return f"ok, {report.locations} locations, 0 violations"
 
 
-def _load_check(dataset: Path, expected: int) -> str:
+def _load_check(dataset: Path, expected: int, cache: Path, progress: bool) -> str:
     """What a researcher runs first: ``load_dataset(DIR, "seen", split="val")``, media typed."""
-    from datasets import load_dataset
+    import datasets
 
     from avg_bench.errors import AvgBenchError
 
-    val = load_dataset(str(dataset), "seen", split="val")
+    if not progress:  # its bars would leave lines in a log
+        datasets.disable_progress_bars()
+    val = datasets.load_dataset(str(dataset), "seen", split="val", cache_dir=str(cache))
     kinds = {name: type(val.features[name]).__name__ for name in ("video", "audio")}
     if len(val) != expected:
         raise AvgBenchError(f"load_dataset read {len(val)} val clips, the build wrote {expected}")
