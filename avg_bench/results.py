@@ -105,9 +105,9 @@ class Results:
 
     @property
     def dataset_label(self) -> str:
-        """How tables name the data: ``AVG-Synth-v1@rev (synthetic)``; the labels file when unnamed."""
+        """How tables name the data: ``AVG-Synth-v1@rev (synthetic)``; the labels file's name when unnamed."""
         name = self.dataset.get("revision") or self.dataset.get("version") or self.dataset.get("name")
-        name = name or f"labels {Path(str(self.dataset.get('labels') or '?')).name}"
+        name = name or f"{Path(str(self.dataset.get('labels') or '?')).name} (unnamed dataset)"
         return f"{name} (synthetic)" if self.dataset.get("synthetic") else name
 
     def to_dict(self) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def test_compare_table_matches_the_scorer_and_tests_against_the_first(tmp_path):
     assert float(row["delta"]) == direct.comparison.metrics["acc@25km"].value
     assert float(row["p_value"]) == direct.comparison.metrics["acc@25km"].p_value
     reference = next(r for r in rows if r["model"] == "baseline_predictions" and r["metric"] == "acc@25km")
-    assert reference["delta"] == "" and reference["dataset"] == "labels labels.jsonl"
+    assert reference["delta"] == "" and reference["dataset"] == "labels.jsonl (unnamed dataset)"
     saved = avg_bench.Results.from_json(tmp_path / "predictions.json")
     assert saved.comparison.metrics == direct.comparison.metrics
 
