@@ -80,3 +80,24 @@ def test_demo_board_scores_entries_like_the_cli_and_reuses_them(synth_dataset, t
     again = submit_demo(tmp_path / "board", synth_dataset.root, synth_dataset.labels_dir, predictions,
                         revision=revision, modalities={}, bootstrap=200, seed=0)
     assert again.submitted == 0 and again.entries == board.entries
+
+
+def test_demo_tables_fit_80_columns_without_cut_headers():
+    """What the demo prints after its steps: no header or cell cut to '…' in a plain 80-column terminal."""
+    from rich.console import Console
+
+    import avg_bench
+    from avg_bench.report import results_renderable
+    from baselines.summary import rich_table
+    from helpers import make_labels, predictions_at
+
+    labels = make_labels(2)
+    runs = {name: avg_bench.evaluate(predictions_at(labels, d), labels, bootstrap=50)
+            for name, d in (("random-sphere", 9000.0), ("audio-atoms", 300.0), ("knn-visual", 20.0))}
+    comparison = avg_bench.evaluate(predictions_at(labels, 20.0), labels, baseline=predictions_at(labels, 300.0), bootstrap=50)
+    console = Console(record=True, width=80, color_system=None)
+    console.print(rich_table(runs))
+    console.print(results_renderable(comparison))
+    text = console.export_text()
+    assert "…" not in text and "Δ vs base" in text and "med.km" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
