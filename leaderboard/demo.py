@@ -59,8 +59,9 @@ def submit_demo(folder: Path, dataset: Path, hidden_labels: Path, predictions: d
     try:
         import hashlib
 
-        have = {(e["model_name"], e["sha256"]): e["id"]
-                for e in store.entries(board.engine, split="val", config="seen", statuses=None, include_private=True)}
+        have = {(e["model_name"], e["predictions_sha256"]): e["id"]
+                for e in store.entries(board.engine, split="val", config="seen", statuses=None, include_private=True)
+                if e["status"] != "failed"}
         team = store.authenticate(board.engine, store.create_token(board.engine, TEAM))
         entries, submitted = {}, 0
         for name, path in predictions.items():
