@@ -126,8 +126,14 @@ def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int =
         result.comparison = evaluate(out / "predictions" / "knn-av.jsonl", split_shards("val", root=dataset),
                                      baseline=out / "predictions" / "knn-visual.jsonl", bootstrap=bootstrap, seed=seed)
     with clock.step("local leaderboard (SQLite): submit and score") as note:
+        from avg_bench.errors import AvgBenchError
         from baselines.registry import BASELINES
-        from leaderboard.demo import submit_demo
+
+        try:
+            from leaderboard.demo import submit_demo
+        except ImportError as exc:
+            raise AvgBenchError(f"the demo's leaderboard needs its extra: pip install 'avg-bench[leaderboard]' "
+                                f"({exc.name} is missing)") from None
 
         modality = {("audio",): "audio", ("video",): "visual"}
         result.board = submit_demo(out / "leaderboard", dataset, build.labels_dir,
