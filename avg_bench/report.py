@@ -48,7 +48,7 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
     where = " · ".join(
         part
         for part in (
-            results.benchmark_version,
+            results.dataset_label,
             f"{results.config}/{results.split}" if results.split else None,
             f"{counts.labelled:,} clips",
             f"{counts.locations:,} locations",
@@ -105,6 +105,9 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
             f"Coverage {results.coverage * 100:.2f} %: {counts.missing:,} missing and {counts.abstained:,} abstained "
             "clips scored as the worst case."
         )
+    notes.append(f"Scored with the {results.protocol} protocol.")
+    if results.dataset.get("synthetic"):
+        notes.append("Synthetic data (AVG-Synth): never report these numbers as AVG.")
     boot = results.settings["bootstrap"]
     if boot["resamples"]:
         notes.append(

@@ -38,6 +38,29 @@ class BenchmarkSpec:
     splits: tuple[str, ...] = ("train", "val", "test")
     configs: tuple[str, ...] = ("seen", "geo-holdout")
     hidden_splits: tuple[str, ...] = ("test",)
+    #: On a hidden split, a subgroup (country, map cell) is reported only when it covers at least
+    #: this many distinct locations: a smaller group would describe a few hidden locations.
+    min_group_locations: int = 5
+    #: Accuracy-vs-threshold curve: ``curve_points_per_decade`` log-spaced radii (at powers of ten) from
+    #: ``curve_range_km[0]`` to ``curve_range_km[1]``, plus both ends and the five thresholds.
+    curve_range_km: tuple[float, float] = (0.1, 20000.0)
+    curve_points_per_decade: int = 8
+
+    def curve_thresholds_km(self) -> tuple[float, ...]:
+        """The radii of the accuracy curve, ascending; the five AVG thresholds are among them.
+
+        >>> grid = AVG_V1.curve_thresholds_km()
+        >>> grid[0], grid[-1], all(r in grid for r in AVG_V1.thresholds_km.values())
+        (0.1, 20000.0, True)
+        """
+        import math
+
+        low, high = self.curve_range_km
+        per = self.curve_points_per_decade
+        first, last = math.floor(math.log10(low) * per), math.floor(math.log10(high) * per)
+        grid = {float(f"{10 ** (i / per):.6g}") for i in range(first, last + 1)} | {low, high}
+        grid = {r for r in grid if low <= r <= high}
+        return tuple(sorted(grid | {float(r) for r in self.thresholds_km.values()}))
 
     def settings(self) -> dict:
         """The conventions as a plain dict, written into every results file."""
@@ -48,8 +71,12 @@ class BenchmarkSpec:
             "geoscore": f"{self.geoscore_max:g} * exp(-d / {self.geoscore_scale_km})",
             "semantic_levels": list(self.semantic_levels),
             "semantic_rule": "a level is correct when it and every coarser level match",
+            "min_group_locations_hidden": self.min_group_locations,
         }
 
+
+#: Datasets that are procedurally generated stand-ins: their numbers are never AVG's.
+SYNTHETIC_DATASETS: frozenset[str] = frozenset({"AVG-Synth"})
 
 #: AVG version 1: 1,000 locations x 20 clips.
 AVG_V1 = BenchmarkSpec(name="AVG", version="AVG-v1")

@@ -45,7 +45,8 @@ def rich_table(results: dict[str, Results]):
     """The same table for a terminal."""
     from rich.table import Table
 
-    table = Table(show_edge=False, header_style="bold")
+    # No box: column rules cost 3 characters each, and at 80 columns rich then cuts headers ("med.…").
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     for header in ("baseline", *(label.replace(" ", "") for _, label in COLUMNS), "score", "med.km"):
         table.add_column(header, justify="left" if header == "baseline" else "right", no_wrap=True)
     for name, result in results.items():

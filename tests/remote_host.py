@@ -1,4 +1,4 @@
-"""A local video host for tests: a threaded HTTP server on 127.0.0.1 that honours Range requests.
+"""A local video host for tests: the package's Range-capable host (:mod:`avg_bench.data.local_host`) plus faults.
 
 It stands in for a video platform (and for an HTTP mirror of a built dataset) without any network.
 Python's ``http.server`` ignores ``Range``, and yt-dlp then writes an empty file that reports success
@@ -23,16 +23,16 @@ Usage::
 
 from __future__ import annotations
 
-import mimetypes
 import os
-import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from avg_bench.data.local_host import UNSATISFIABLE, QuietServer, byte_range
+from avg_bench.data.local_host import content_type as _type
 
 FAULT_KINDS = ("404", "403", "410", "429", "cut", "stall", "corrupt", "truncated", "empty", "bot", "no_range", "slow",
                "drip", "bad_moov")
@@ -40,7 +40,6 @@ BOT_PAGE = (
     b"<!DOCTYPE html><html><head><title>Verify</title></head><body>"
     b"<h1>Sign in to confirm you're not a bot</h1><p>This helps protect our community.</p></body></html>"
 )
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
 @dataclass
@@ -68,14 +67,6 @@ class Fault:
             raise ValueError(f"unknown fault {self.kind!r}; expected one of {FAULT_KINDS}")
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that hang up (a killed build, the watchdog, a cut fault) are expected here: no traceback."""
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
-            super().handle_error(request, client_address)
-
-
 class VideoHost:
     """Serve the files under ``root`` at ``http://127.0.0.1:PORT/<relative path>``."""
 
@@ -88,8 +79,7 @@ class VideoHost:
         #: (monotonic time, path, status) of every request, in arrival order.
         self.log: list[tuple[float, str, int]] = []
         self.closing = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="video-host", daemon=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -215,17 +205,11 @@ def _handler(host: VideoHost) -> type[BaseHTTPRequestHandler]:
             status = 200
             requested = self.headers.get("Range")
             if requested and honour_range:
-                match = _RANGE.match(requested.strip())
-                if match is None or (not match.group(1) and not match.group(2)):
-                    return self._plain(416, b"bad range", body, {"Content-Range": f"bytes */{size}"})
-                first, last = match.groups()
-                if first:
-                    start, end = int(first), min(int(last), size - 1) if last else size - 1
-                else:  # suffix range: the last N bytes
-                    start, end = max(0, size - int(last)), size - 1
-                if start >= size or start > end:
+                wanted = byte_range(requested, size)
+                if wanted == UNSATISFIABLE:
                     return self._plain(416, b"range not satisfiable", body, {"Content-Range": f"bytes */{size}"})
-                status = 206
+                if wanted is not None:
+                    (start, end), status = wanted, 206
             self.send_response(status)
             self.send_header("Content-Type", _type(file))
             self.send_header("Accept-Ranges", "bytes" if honour_range else "none")
@@ -262,10 +246,6 @@ def _bad_moov(data: bytes) -> bytes:
     if at == -1:
         return data
     return data[: at + 8] + bytes(392) + data[at + 400 :]
-
-
-def _type(file: Path) -> str:
-    return mimetypes.guess_type(file.name)[0] or "application/octet-stream"
 
 
 if __name__ == "__main__":  # serve a folder by hand: python tests/remote_host.py FOLDER

@@ -168,7 +168,7 @@ def test_split_val_from_a_local_dataset_as_json_on_stdout(predictions, dataset):
     done = run("evaluate", str(predictions), "--split", "val", "--data", str(dataset), "--bootstrap", "20", "--json", "-")
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)  # the whole of stdout is the JSON: no table, no log line
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     assert (results["split"], results["config"]) == ("val", "seen")
     assert results["counts"] == {"labelled": 5, "predicted": 5, "abstained": 0, "missing": 0, "locations": 5}
     assert results["coverage"] == 1.0
@@ -185,7 +185,7 @@ def test_json_file_and_table(predictions, labels_file, tmp_path):
     done = run("evaluate", str(predictions), "--labels", str(labels_file), "--bootstrap", "0", "--json", str(out))
     assert done.returncode == 0, done.stderr
     results = avg_bench.Results.from_json(out)
-    assert results.schema_version == 1
+    assert results.schema_version == 2
     assert results.metrics["acc@1km"].value == 1.0
     assert results.split is None
     assert "GeoScore" in done.stdout  # the table went to the terminal
@@ -258,7 +258,8 @@ def test_fast_start_parses_evaluate_like_typer_and_hands_over_what_it_cannot():
     values = parse_plain(evaluate, ["p.jsonl", "--labels", "a.parquet", "-l", "b.parquet", "--bootstrap", "0", "--allow-missing"])
     assert values == {"predictions": Path("p.jsonl"), "labels": [Path("a.parquet"), Path("b.parquet")], "split": None,
                       "config": "seen", "data": None, "baseline": None, "allow_missing": True, "json_out": None,
-                      "bootstrap": 0, "seed": avg_bench.AVG_V1.default_seed, "label_hierarchy": "check"}
+                      "bootstrap": 0, "seed": avg_bench.AVG_V1.default_seed, "label_hierarchy": "check",
+                      "table_format": None, "per_clip": None}
     for declined in (["p.jsonl", "--help"], ["p.jsonl", "--bootstrap", "-1"], ["p.jsonl", "--nope"], [],
                      ["p.jsonl", "--bootstrap", "many"]):
         assert parse_plain(evaluate, declined) is None, declined  # typer answers these itself

@@ -19,6 +19,8 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
+    "  avg-bench compare a.jsonl b.jsonl --split val --format md\n"
+    "  avg-bench report results/*.json --out report/\n"
     "  avg-bench validate avg-synth/\n"
     "  avg-bench demo\n"
     "  avg-bench baseline run knn-av --data avg-demo/avg-synth --split val --evaluate\n"
@@ -60,6 +62,8 @@ from avg_bench.cli import build as _build  # noqa: E402,F401
 from avg_bench.cli import demo as _demo  # noqa: E402,F401
 from avg_bench.cli import synth as _synth  # noqa: E402,F401
 from avg_bench.cli import evaluate as _evaluate  # noqa: E402,F401
+from avg_bench.cli import compare as _compare  # noqa: E402,F401
+from avg_bench.cli import report as _report  # noqa: E402,F401
 from avg_bench.cli import validate as _validate  # noqa: E402,F401
 from avg_bench.cli import download as _download  # noqa: E402,F401  (download, publish)
 from avg_bench.cli import doctor as _doctor  # noqa: E402,F401

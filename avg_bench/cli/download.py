@@ -25,7 +25,8 @@ _PUBLISH_EPILOG = (
     "  avg-bench publish avg/ --repo avg-bench/AVG --dry-run\n"
     "  avg-bench publish avg/ --repo me/AVG-Synth --private\n\n"
     "Pushes README.md, build_info.json, checksums.sha256 and data/*/*.parquet only: never .work/\n"
-    "nor the hidden test labels; a test split that carries labels is refused."
+    "nor the hidden test labels; a test split that carries labels is refused, and so is media whose\n"
+    "source licence does not allow redistribution (--dry-run lists each such clip and why)."
 )
 
 
@@ -88,7 +89,15 @@ def publish(
     from avg_bench.data.publish import plan, publish as push
 
     if dry_run:
-        for name in plan(folder).files:
+        chosen = plan(folder)
+        for name in chosen.files:
             typer.echo(name)
+        if chosen.refused:
+            from avg_bench.data.publish import PublishError
+
+            typer.echo(f"\nwould refuse {len(chosen.refused)} clip(s): their source licence does not allow redistribution")
+            for clip in chosen.refused:
+                typer.echo(f"  {clip.clip_id}  {clip.shard}  licence {clip.licence!r}: {clip.reason}")
+            raise PublishError(chosen.refusal())
         return
     typer.echo(f"pushed: {push(folder, repo, revision=revision, private=private, token=token)}")

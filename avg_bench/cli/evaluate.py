@@ -16,7 +16,8 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
-    "  avg-bench evaluate mine.jsonl --labels labels.parquet --baseline theirs.jsonl --bootstrap 2000\n\n"
+    "  avg-bench evaluate mine.jsonl --labels labels.parquet --baseline theirs.jsonl --bootstrap 2000\n"
+    "  avg-bench evaluate predictions.jsonl --split val --format md --per-clip clips.jsonl\n\n"
     "[bold]Prediction format[/]\n\n" + PREDICTION_FORMAT.replace("[", "\\[")
 )
 
@@ -37,6 +38,8 @@ def evaluate(
         "check", "--label-hierarchy",
         help="Hierarchy fields in the labels: 'check' them against the gazetteer (a mismatch is an error) or 'ignore' them.",
     ),
+    table_format: str = typer.Option(None, "--format", "-f", help="Print the table as md, latex or csv instead of the terminal table.", show_default=False),
+    per_clip: Path = typer.Option(None, "--per-clip", help="Write each clip's distance, hits and true/predicted hierarchy as JSON Lines (val-type splits only).", show_default=False),
 ) -> None:
     """Score a predictions file with the AVG metrics.
 
@@ -49,12 +52,25 @@ def evaluate(
         raise AvgBenchError(f"--label-hierarchy must be 'check' or 'ignore', found {label_hierarchy!r}")
     if bool(labels) == bool(split):
         raise AvgBenchError("give exactly one of --labels FILE or --split NAME")
+    if table_format is not None:
+        from avg_bench.tables import FORMATS
+
+        if table_format not in FORMATS:
+            raise AvgBenchError(f"--format {table_format!r}: expected one of {', '.join(FORMATS)}")
+        if json_out == "-":
+            raise AvgBenchError("--json - writes the JSON to stdout: give --json a file name to use it with --format")
     if split:
         from avg_bench.data.layout import split_shards
 
         label_source = split_shards(split, config=config, root=data)
     else:
         label_source = labels[0] if len(labels) == 1 else labels
+    if per_clip is not None:  # load once: the per-clip log and the scorer read the same labels
+        from avg_bench.clip_log import refuse_hidden
+        from avg_bench.labels import load_labels
+
+        label_source = load_labels(label_source)
+        refuse_hidden(split, label_source)
     results = run_evaluation(
         predictions,
         label_source,
@@ -66,12 +82,22 @@ def evaluate(
         config=config if split else None,
         label_hierarchy=label_hierarchy,
     )
+    if per_clip is not None:
+        from avg_bench.clip_log import write_clip_log
+
+        count = write_clip_log(per_clip, predictions, label_source, split=split)
+        typer.echo(f"per-clip log of {count:,} clips written to {per_clip}", err=True)
     if json_out == "-":
         sys.stdout.write(results.to_json())
         return
-    from avg_bench.report import print_results
+    if table_format is not None:
+        from avg_bench.tables import render
 
-    print_results(results)
+        sys.stdout.write(render([(predictions.stem, results)], table_format))
+    else:
+        from avg_bench.report import print_results
+
+        print_results(results)
     if json_out:
         from avg_bench.cache import atomic_write_bytes
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,8 @@ def build_dataset(
         "config_clip_ids": {config: sorted(c for c in assignments[config] if c in clips) for config in CONFIGS},
         "holdout_commitment": commitment(table),
         "failed_checks": failed,
+        "licenses": dict(sorted(Counter(clips[r.clip_id].get("source_license") or r.license
+                                        for r in records if r.clip_id in clips).items())),
     }
     if missing:
         info["missing_clip_ids"] = missing
@@ -296,7 +299,7 @@ def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, 
         "country": hierarchy.country[index],
         "admin1": hierarchy.admin1[index],
         "city": hierarchy.city[index],
-        "license": record.license,
+        "license": clip.get("source_license") or record.license,  # the source's own metadata wins
         "duration_s": clip["duration_s"],
         "source_platform": record.source_platform,
         "source_id": record.source_id,
@@ -319,7 +322,7 @@ def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, 
 
 def _write_hidden_labels(path: Path, rows: Sequence[dict], revision: str) -> None:
     table = pa.Table.from_pylist([{c: row[c] for c in LABEL_COLUMNS} for row in rows])
-    table = table.replace_schema_metadata({"avg_bench.revision": revision})
+    table = table.replace_schema_metadata({"avg_bench.revision": revision, "avg_bench.split": path.stem})
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, temporary)

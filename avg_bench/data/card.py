@@ -14,6 +14,7 @@ from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.card_licensing import licensing_sections
 from avg_bench.data.holdout import SECRET_LOCATIONS_V1
 from avg_bench.data.splits import HOLDOUT_SHARES, SEEN_SHARES, SPLITS
 from avg_bench.geo.continents import CONTINENT_NAMES
@@ -201,7 +202,7 @@ def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
     ) + datasheet(
         name=pretty, synthetic=synthetic, stats=statistics(rows, info["counts"]), map_image=None, revision=info["revision"],
         commitment=info.get("holdout_commitment"),
-    )
+    ) + licensing_sections(info.get("licenses"), synthetic=synthetic)
     path = Path(out_dir) / "README.md"
     atomic_write_bytes(path, text.encode("utf-8"))
     return path
@@ -230,7 +231,7 @@ def avg_card() -> str:
     )
     return front_matter(pretty_name="AVG", synthetic=False, license_id="other", n_clips=n) + datasheet(
         name="AVG", synthetic=False, stats=stats, map_image="avg_locations.png", revision=None
-    )
+    ) + licensing_sections(None, synthetic=False)
 
 
 def planned_counts(locations: Sequence, *, secret: int = 0) -> dict[str, dict[str, int]]:

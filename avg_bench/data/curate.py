@@ -59,7 +59,9 @@ class Candidate:
     duration_s: float | None
     score: float
     query: str
-    license: str | None = None
+    license: str | None = None  # as the platform's search result shows it
+    #: Whether ``publish`` would redistribute media under that licence, and why (for the reviewer).
+    license_check: str = ""
     channel: str | None = None
     reasons: list[str] = field(default_factory=list)
     proposed_starts: list[float] = field(default_factory=list)
@@ -170,12 +172,20 @@ def curate(locations: Sequence[LocationRecord], *, search: Search, options: Cura
                     location_id=location.location_id, source_platform=_platform(entry), source_id=str(video_id),
                     source_uri=entry.get("webpage_url") or entry.get("url") or "", title=entry.get("title") or "",
                     duration_s=entry.get("duration"), score=points, query=query, license=entry.get("license"),
+                    license_check=_licence_check(entry.get("license")),
                     channel=entry.get("channel"), reasons=reasons, proposed_starts=proposed_starts(entry.get("duration"), options),
                 )
         best = sorted(pool.values(), key=lambda c: (-c.score, c.source_id))[: options.per_location]
         seen.update(c.source_id for c in best)
         chosen.extend(best)
     return chosen
+
+
+def _licence_check(licence: str | None) -> str:
+    from avg_bench.data.licences import verdict
+
+    v = verdict(licence)
+    return f"{'redistributable' if v.redistributable else 'publish would refuse'}: {v.reason}"
 
 
 def _platform(entry: dict) -> str:

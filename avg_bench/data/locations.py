@@ -660,27 +660,15 @@ def render_locations_map(
             "drawing the map needs matplotlib: pip install 'avg-bench[maps]'"
         ) from None
 
-    gazetteer = default_gazetteer()
-    land = gazetteer.place(np.arange(len(gazetteer)))
-    # The land: 0.25-degree cells holding at least one populated place (a scatter of 144k points
-    # would draw the same picture ten times slower).
-    occupied, _, _ = np.histogram2d(
-        land["lat"], land["lon"], bins=(720, 1440), range=((-90, 90), (-180, 180))
-    )
+    from avg_bench.geo.land import draw_land
+
     summary = summarise_locations(records)
     fig = Figure(figsize=(12, 5.6), dpi=dpi)  # no pyplot: no global state, no GUI backend
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.035, 0.075, 0.95, 0.84))
-    ax.imshow(
-        np.where(occupied > 0, 0.72, 1.0),
-        cmap="gray",
-        vmin=0.0,
-        vmax=1.0,
-        origin="lower",
-        extent=(-180, 180, -90, 90),
-        interpolation="nearest",
-        zorder=0,
-    )
+    # The land: 0.25-degree cells holding at least one populated place (a scatter of 144k points
+    # would draw the same picture ten times slower).
+    draw_land(ax, cell_deg=0.25, grey=0.72)
     for k in sorted({r.continent for r in records}):
         lon = [r.lon for r in records if r.continent == k]
         lat = [r.lat for r in records if r.continent == k]

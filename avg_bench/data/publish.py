@@ -5,12 +5,14 @@ What goes is an allow-list, never "the folder": ``README.md``, ``build_info.json
 work folder (``.work``: ledger, report, per-clip media) and any hidden-labels folder never go.
 Before anything is sent, :func:`avg_bench.data.public.labels_in_public` must find nothing: every
 hidden split holds no label (every answer column null) and no column outside its allow-list, and
-the public manifest names no hidden clip.
+the public manifest names no hidden clip. And every clip's ``license`` must allow redistribution
+(:mod:`avg_bench.data.licences`): a shard holding media whose source licence does not is refused,
+with each such clip and the reason listed (``--dry-run`` shows the list without pushing).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from avg_bench.data.build import CHECKSUMS
@@ -25,9 +27,27 @@ class PublishError(AvgBenchError):
 
 
 @dataclass(frozen=True)
+class RefusedClip:
+    """A clip whose media may not be redistributed, and why."""
+
+    shard: str
+    clip_id: str
+    licence: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class PublishPlan:
     folder: Path
     files: list[str]
+    refused: list[RefusedClip] = field(default_factory=list)
+
+    def refusal(self) -> str:
+        """One error message for every refused clip (the first few named, then a count)."""
+        shown = "; ".join(f"{r.clip_id} in {r.shard} ({r.reason})" for r in self.refused[:5])
+        more = f"; and {len(self.refused) - 5} more" if len(self.refused) > 5 else ""
+        return (f"{self.folder}: {len(self.refused)} clip(s) carry media whose source licence does not allow "
+                f"redistribution: {shown}{more}. Rebuild from a manifest without them (see --dry-run for the list).")
 
 
 def plan(folder: str | Path) -> PublishPlan:
@@ -39,11 +59,31 @@ def plan(folder: str | Path) -> PublishPlan:
         p.relative_to(folder).as_posix() for pattern in ALLOW for p in folder.glob(pattern)
         if ".work" not in p.parts and not any("hidden-labels" in part for part in p.relative_to(folder).parts)
     )
-    refused = labels_in_public(folder)
-    if refused:
+    leaks = labels_in_public(folder)
+    if leaks:
         raise PublishError(f"{folder}: the hidden split carries labels or a public file names a hidden clip; refusing to publish: "
-                           + "; ".join(refused[:5]) + ". Rebuild with avg-bench build, which withholds them.")
-    return PublishPlan(folder, files)
+                           + "; ".join(leaks[:5]) + ". Rebuild with avg-bench build, which withholds them.")
+    refused = []
+    for name in files:
+        if name.startswith("data/"):
+            refused += _refused_licences(folder / name, name)
+    return PublishPlan(folder, files, refused)
+
+
+def _refused_licences(shard: Path, name: str) -> list[RefusedClip]:
+    import pyarrow.parquet as pq
+
+    from avg_bench.data.licences import verdict
+
+    table = pq.read_table(shard, columns=["clip_id", "license"]).to_pydict()
+    verdicts: dict = {}
+    refused = []
+    for clip_id, licence in zip(table["clip_id"], table["license"]):
+        if licence not in verdicts:
+            verdicts[licence] = verdict(licence)
+        if not verdicts[licence].redistributable:
+            refused.append(RefusedClip(name, clip_id, licence, verdicts[licence].reason))
+    return refused
 
 
 def publish(folder: str | Path, repo: str, *, revision: str | None = None, private: bool = False,
@@ -53,6 +93,8 @@ def publish(folder: str | Path, repo: str, *, revision: str | None = None, priva
     ``api`` is a ``huggingface_hub.HfApi`` (made here when None); tests pass a stand-in.
     """
     chosen = plan(folder)
+    if chosen.refused:
+        raise PublishError(chosen.refusal())
     if api is None:
         try:
             from huggingface_hub import HfApi

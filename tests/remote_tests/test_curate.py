@@ -57,3 +57,13 @@ def test_curate_cli_writes_candidates(tmp_path):
     done = subprocess.run([str(CLI), "curate", str(bad), "--out", str(out), "--recorded", str(DATA / "search_results.json")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"{bad}:1:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_curate_records_the_licence_it_sees_and_what_publish_would_do():
+    chosen = curate(LOCATIONS, search=recorded_search(DATA / "search_results.json"), options=CurateOptions(per_location=5))
+    by_id = {c.source_id: c for c in chosen}
+    assert by_id["parisWalk01"].license == "Creative Commons Attribution license (reuse allowed)"
+    assert by_id["parisWalk01"].license_check == "redistributable: Creative Commons Attribution"
+    unlicensed = [c for c in chosen if c.license is None]
+    assert unlicensed and all(c.license_check == "publish would refuse: no licence recorded: all rights reserved by default"
+                              for c in unlicensed)

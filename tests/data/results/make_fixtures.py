@@ -33,7 +33,7 @@ def main() -> None:
     data["dataset"]["labels"] = "examples/labels.jsonl"  # no machine-specific paths in fixtures
     data["predictions"]["source"] = "examples/predictions.jsonl"
     data["comparison"]["baseline"]["source"] = "examples/baseline_predictions.jsonl"
-    target.write_text(avg_bench.Results.from_dict(data).to_json(), encoding="utf-8")
+    target.write_text(avg_bench.Results.from_dict(data).to_json(indent=None), encoding="utf-8")  # one line: a few KB
     print(f"wrote {target}")
 
 
