@@ -147,9 +147,12 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
         settings=settings,
         timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         comparison=comparison,
-        curve=accuracy_curve(distance, spec.curve_thresholds_km(), cluster, weights, spec.confidence),
+        # On a hidden split a fine curve is a histogram of each location's distance to a probe, and map
+        # cells can be differenced against the totals: only the five headline radii, and no cells.
+        curve=accuracy_curve(distance, tuple(spec.thresholds_km.values()) if hidden else spec.curve_thresholds_km(),
+                             cluster, weights, spec.confidence),
         by_country=by_country,
-        error_cells=error_cells(labels.lat, labels.lon, distance, cluster, min_locations=min_locations),
+        error_cells=[] if hidden else error_cells(labels.lat, labels.lon, distance, cluster),
     )
 
 

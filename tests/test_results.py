@@ -99,6 +99,9 @@ def test_per_country_breakdown_carries_counts_and_hides_small_groups_on_hidden_s
     test = avg_bench.evaluate(predictions_at(labels, 10.0), labels, bootstrap=0, split="test")
     assert test.by_country == {} and test.error_cells == []  # no group covers 5 locations
     assert test.settings["min_group_locations"] == 5 and len(test.by_continent) == 6  # continents: unchanged
+    # A fine curve would histogram each location's distance to a constant probe: five radii only.
+    assert test.curve["thresholds_km"] == [1.0, 25.0, 200.0, 750.0, 2500.0]
+    assert test.curve["accuracy"] == [test.metrics[f"acc@{r}km"].value for r in (1, 25, 200, 750, 2500)]
 
 
 def test_parquet_labels_name_their_dataset_and_say_synthetic(tmp_path):

@@ -216,7 +216,8 @@ def test_two_teams_recover_nothing_below_k_locations(attack, make_leaderboard, t
         results = crawled["results"][team]
         assert results["counts"]["locations"] == len(TEST_CITIES) >= k  # the overall numbers rest on 8 locations
         assert results["by_continent"] == {} and results["worst_continent"] == {}
-        assert results["settings"]["disclosure"]["groups_withheld"] == {"by_continent": 6}
+        assert results["settings"]["disclosure"]["groups_withheld"] == {"by_continent": 6, "by_country": 0}
+        assert results["error_cells"] == [] and len(results["curve"]["thresholds_km"]) == 5
     for path, text in crawled["html"].items():
         assert "data-continent=" not in text, path
     for entry in crawled["json"]["anonymous", "/api/entries?split=test"]["entries"]:
