@@ -177,7 +177,7 @@ class MarSAE(nn.Module):
         for e in range(self.config.n_experts):
             rows = (chosen == e).nonzero().squeeze(-1)
             if rows.numel():
-                pre[rows] = torch.addmm(self.b_enc[e], r[rows], self.W_enc[e])
+                pre[rows] = torch.addmm(self.b_enc[e], r[rows], self.W_enc[e]).to(pre.dtype)  # bf16 under autocast
         return pre
 
     def step(self, x: torch.Tensor, zhat: torch.Tensor | None):
