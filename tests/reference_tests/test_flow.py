@@ -69,7 +69,7 @@ def fibonacci_grid(n: int) -> np.ndarray:
 def test_trained_density_integrates_to_one_on_a_grid(mixture_flow):
     """The trained field's exact likelihood (the divergence integral at work), summed over a
     1,200-point grid, integrates to 1; the same grid integrates the true mixture to 1 within 0.5%,
-    so the grid is fine enough for the 3% bound. [written: 1.00x]"""
+    so the grid is fine enough for the 3% bound. [written: 0.998; the truth on the grid: 1.0000001]"""
     grid = fibonacci_grid(1200)
     truth = np.exp(mixture_log_density(grid, KAPPA))
     assert abs(4 * math.pi * truth.mean() - 1) < 0.005
@@ -150,7 +150,8 @@ def test_sampling_follows_a_known_flow_and_stays_on_the_sphere(mixture_flow):
 def test_vmf_mode_and_likelihood_selection_beat_a_random_pick(mixture_flow):
     """Over many rows, the selected sample lies in denser places than a random sample of the same
     row: the true mixture log-density at the selected points beats the mean over all samples (what
-    a random pick gets in expectation) by a margin. [written: vmf +0.9, likelihood +0.9 nats]"""
+    a random pick gets in expectation) by a margin. [written: vmf 0.655 vs 0.019, likelihood 1.197 vs
+    0.045 nats; with sample 0 picked instead: 0.092 and 0.186]"""
     lat, lon, samples = mixture_flow.predict(None, n=2, n_samples=32, steps=32, seed=4)
     assert samples.shape == (2, 32, 2)
     assert np.isin(lat, samples[..., 0]).all()  # the point is one of the samples
