@@ -118,3 +118,27 @@ def test_places_must_divide_into_groups(tmp_path):
         S.generate_synth(tmp_path / "o", PLACES, videos_per_location=1, clips_per_video=1, video_seconds=10.0, seed=0,
                          variant="fusion", group_size=4, progress=False)  # fmt: skip
     assert not (tmp_path / "o").exists()
+
+
+@needs_media_tools
+def test_cli_writes_the_fusion_variant(tmp_path):
+    from typer.testing import CliRunner
+
+    from avg_bench.cli import app
+    from avg_bench.cli import synth as _synth  # noqa: F401  (registers the command until cli/__init__ does)
+
+    table = tmp_path / "places.csv"
+    table.write_text(
+        "location_id,geonameid,name,admin1,country,continent,lat,lon,population\n"
+        "L0007,2988507,Paris,Ile-de-France,FR,EU,48.85341,2.3488,2138551\n"
+        "L0009,1850147,Tokyo,Tokyo,JP,AS,35.6895,139.69171,8336599\n",
+        encoding="utf-8",
+    )
+    args = ["synth", "--table", str(table), "--locations", "2", "--videos-per-location", "1", "--clips-per-video", "1",
+            "--video-seconds", "10", "--out", str(tmp_path / "s"), "--variant", "fusion", "--group-size", "2"]  # fmt: skip
+    done = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    info = json.loads((tmp_path / "s" / "synth.json").read_text())
+    assert info["variant"] == "fusion" and sorted(g["rank"] for g in info["fusion_groups"].values()) == [0, 1]
+    bad = CliRunner().invoke(app, [*args[:-4], "--variant", "both"], env={"COLUMNS": "200"})
+    assert bad.exit_code != 0 and "variant must be one of default, fusion" in " ".join(str(bad.exception or bad.output).split())
