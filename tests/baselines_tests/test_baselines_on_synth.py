@@ -8,7 +8,6 @@ cue is in the modality it looks at, and all baselines that look at anything must
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,19 +165,3 @@ def test_flow_head_over_retrieval_features_beats_chance(synth_dataset, tmp_path)
     result = run("flow-av", synth_dataset, tmp_path, options={"train_steps": "300", "n_samples": "16"})
     assert result.results.metrics["acc@750km"].value >= 0.85
     assert result.results.metrics["median_km"].value < 200
-
-
-def test_audio_atoms_runs_in_two_fresh_processes_with_two_threads_write_identical_bytes(synth_dataset, tmp_path, feature_cache):
-    """Issue 12: the same seed gave other predictions in another process (atomic adds in the AuxK
-    backward under 2+ threads). Two CLI runs with ``-o threads=2``, each in its own interpreter."""
-    env = {**os.environ, "AVG_BENCH_CACHE": str(feature_cache)}
-    outputs = []
-    for name in ("first", "second"):
-        out = tmp_path / f"{name}.jsonl"
-        done = subprocess.run([str(CLI), "baseline", "run", "audio-atoms", "--data", str(synth_dataset.root), "--split", "val",
-                               "--out", str(out), "--seed", "3", "--quiet", "-o", "threads=2", "-o", "sae_steps=40",
-                               "-o", "flow_steps=40", "-o", "n_atoms=128", "-o", "n_samples=8", "-o", "sample_steps=16"],
-                              capture_output=True, text=True, timeout=600, env=env)
-        assert done.returncode == 0, done.stderr
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == len(load_split(synth_dataset.root, "val"))
