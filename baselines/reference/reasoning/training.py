@@ -24,7 +24,7 @@ from avg_bench.errors import AvgBenchError
 from baselines.reference.reasoning.prompting import ClipPrompt, encode, generate_batched
 from baselines.reference.reasoning.rewards import select_hard_clips, total_reward, trl_reward_functions
 
-LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]  # every linear layer of the LM
 
 
 @dataclass(frozen=True)
