@@ -24,6 +24,7 @@ import dataclasses
 import io
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -145,7 +146,9 @@ class ReferencePipeline(EmbeddingPredictor):
 
         lat, lon = train.require_labels(self.name)
         c = self.config
+        clock = _Clock(self.log.setdefault("seconds", {}))
         inputs = self._stage_inputs(train, fitting=True)
+        clock("stage 1 and inputs")
         chains = chains_of_region(lat, lon)
         targets = [reasoning_target(chain, atoms=inputs["atoms"][i] or (), frames=inputs["frames"][i])
                    for i, chain in enumerate(chains)]
@@ -161,11 +164,13 @@ class ReferencePipeline(EmbeddingPredictor):
                                    steps=c.warmup_steps, batch_size=c.warmup_batch, lr=c.warmup_lr, lora=c.lora,
                                    lora_rank=c.lora_rank, device=self.device, seed=self.seed)
         self.log["warmup_loss"] = [round(x, 4) for x in losses]
+        clock("warm-up")
         if c.grpo_steps:
             hard = hard_clips(self.vlm, self.processor, sub_prompts, sub_truths, c.grpo_clips,
                               samples=c.num_generations, max_new_tokens=c.max_new_tokens,
                               batch_size=c.generation_batch)
             self.log["hard_clips"] = len(hard)
+            clock("hard clips")
             if len(hard) == 0:  # every group agrees: GRPO has no signal anywhere; train on the subset anyway
                 hard = np.arange(min(c.grpo_clips, len(subset)))
             with tempfile.TemporaryDirectory() as scratch:
@@ -176,11 +181,14 @@ class ReferencePipeline(EmbeddingPredictor):
                     lora_rank=c.lora_rank, device=self.device, seed=self.seed)
             self.log["grpo"] = [{k: v for k, v in row.items() if k.startswith(("reward", "rewards/"))}
                                 for row in history if "reward" in row]
+            clock("grpo")
         texts, states = self._reason(prompts)
+        clock("stage 2 on the training clips")
         self._standardisers = {}
         conditions = self._conditions(texts, states, inputs, fitting=True)
         self.flow = FlowLocator(FlowConfig(train_steps=c.flow_steps)).fit(conditions, lat, lon, seed=self.seed,
                                                                            progress=self.progress)
+        clock("flow")
         if self.checkpoint:
             self.save(self.checkpoint)
         return self
@@ -302,6 +310,18 @@ class ReferencePipeline(EmbeddingPredictor):
     def describe(self) -> dict:
         config = {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("gpus", "expected_hours")}
         return {**super().describe(), "preset": self.preset, "config": config, "training_log": self.log}
+
+
+class _Clock:
+    """Wall seconds per stage, recorded in the run's training log."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.last = into, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = round(now - self.last, 2)
+        self.last = now
 
 
 class ReferenceVision(ReferencePipeline):

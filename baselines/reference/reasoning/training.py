@@ -126,6 +126,9 @@ def grpo(model: Any, processor: Any, prompts: Sequence[ClipPrompt], truths: Sequ
         peft_config = LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, target_modules=LORA_TARGETS)
     trainer = GRPOTrainer(model=model, reward_funcs=trl_reward_functions(evidence=evidence), args=config,
                           train_dataset=Dataset.from_dict(columns), processing_class=processor, peft_config=peft_config)
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout, which is the CLI's --json channel
     trainer.train()
     trained = trainer.accelerator.unwrap_model(trainer.model)
     if lora:
