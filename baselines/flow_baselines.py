@@ -28,13 +28,30 @@ _SAMPLING_OPTIONS = {
     "guidance": "classifier-free guidance weight (0: none)",
     "select": "vmf: the samples' kernel-density mode; likelihood: the sample of highest model likelihood",
 }
+_RUNTIME_OPTIONS = {
+    "dtype": "fp32, or bf16 (mixed precision; checkpoints stored in bfloat16)",
+    "threads": "torch CPU threads while fitting and predicting (default 1: see baselines/reference/README.md)",
+}
 _FLOW_OPTIONS = {
     "train_steps": "flow-matching training steps",
     "hidden": "width of the velocity network",
     "depth": "residual blocks of the velocity network",
     **_SAMPLING_OPTIONS,
+    **_RUNTIME_OPTIONS,
     **FEATURE_OPTIONS,
 }
+#: audio-atoms' sizes per preset; an option given with -o overrides its preset value.
+AUDIO_ATOMS_PRESETS = {
+    "cpu": {"n_atoms": 512, "k": 16, "n_experts": 4, "predictor": True, "sae_steps": 2000, "flow_steps": 2000},
+    "gpu": {"n_atoms": 16_384, "k": 64, "n_experts": 8, "predictor": True, "sae_steps": 50_000, "flow_steps": 50_000},
+}
+
+
+def _runtime(device: str, dtype: str, threads: int):
+    """The reference model's :class:`Runtime` (device is the shared feature option: where everything runs)."""
+    from baselines.reference.runtime import Runtime
+
+    return Runtime(device=device, dtype=dtype, threads=threads)
 
 
 class _FlowHead(EmbeddingPredictor):
@@ -42,10 +59,11 @@ class _FlowHead(EmbeddingPredictor):
 
     def __init__(self, *, train_steps: int = 2000, hidden: int = 128, depth: int = 3, n_samples: int = 32,
                  sample_steps: int = 64, guidance: float = 0.0, select: Literal["vmf", "likelihood"] = "vmf",
-                 **options) -> None:
+                 dtype: Literal["fp32", "bf16"] = "fp32", threads: int = 1, **options) -> None:
         super().__init__(**options)
         if min(train_steps, hidden, depth, n_samples, sample_steps) < 1:
             raise ValueError("train_steps, hidden, depth, n_samples and sample_steps must be >= 1")
+        self.runtime = _runtime(self.device, dtype, threads)
         self.train_steps, self.hidden, self.depth = train_steps, hidden, depth
         self.n_samples, self.sample_steps, self.guidance, self.select = n_samples, sample_steps, guidance, select
         self.locator = None
@@ -55,7 +73,7 @@ class _FlowHead(EmbeddingPredictor):
 
         lat, lon = train.require_labels(self.name)
         config = FlowConfig(hidden=self.hidden, depth=self.depth, train_steps=self.train_steps)
-        self.locator = FlowLocator(config).fit(self.embeddings(train, fitting=True), lat, lon, seed=self.seed,
+        self.locator = FlowLocator(config, runtime=self.runtime).fit(self.embeddings(train, fitting=True), lat, lon, seed=self.seed,
                                                progress=self.progress)
         return self
 
@@ -71,7 +89,7 @@ class _FlowHead(EmbeddingPredictor):
     def describe(self) -> dict:
         return {**super().describe(), "train_steps": self.train_steps, "hidden": self.hidden, "depth": self.depth,
                 "n_samples": self.n_samples, "sample_steps": self.sample_steps, "guidance": self.guidance,
-                "select": self.select}
+                "select": self.select, "dtype": self.runtime.dtype, "threads": self.runtime.threads}
 
 
 class FlowAudio(_FlowHead):
@@ -134,15 +152,27 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         "sae_steps": "sparse-autoencoder training steps",
         "flow_steps": "flow-matching training steps",
         "top_atoms": "atoms per clip in the summary written as `reasoning` (0: none)",
+        "preset": "cpu (today's sizes) or gpu (SAE_PRESETS/FLOW_PRESETS['gpu']: real scale, for -o device=cuda)",
         **_SAMPLING_OPTIONS,
+        **_RUNTIME_OPTIONS,
         **FEATURE_OPTIONS,
     }
 
-    def __init__(self, *, audio_features: str = "logmel", n_atoms: int = 512, k: int = 16, n_experts: int = 4,
-                 predictor: bool = True, sae_steps: int = 2000, flow_steps: int = 2000, top_atoms: int = 5,
+    def __init__(self, *, audio_features: str = "logmel", preset: Literal["cpu", "gpu"] = "cpu", n_atoms: int | None = None,
+                 k: int | None = None, n_experts: int | None = None, predictor: bool | None = None,
+                 sae_steps: int | None = None, flow_steps: int | None = None, top_atoms: int = 5,
                  n_samples: int = 32, sample_steps: int = 64, guidance: float = 0.0,
-                 select: Literal["vmf", "likelihood"] = "vmf", **options) -> None:
+                 select: Literal["vmf", "likelihood"] = "vmf", dtype: Literal["fp32", "bf16"] = "fp32", threads: int = 1,
+                 **options) -> None:
         super().__init__(**options)
+        if preset not in AUDIO_ATOMS_PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(AUDIO_ATOMS_PRESETS)}, found {preset!r}")
+        given = {"n_atoms": n_atoms, "k": k, "n_experts": n_experts, "predictor": predictor, "sae_steps": sae_steps,
+                 "flow_steps": flow_steps}
+        sizes = {**AUDIO_ATOMS_PRESETS[preset], **{key: value for key, value in given.items() if value is not None}}
+        n_atoms, k, n_experts, predictor = sizes["n_atoms"], sizes["k"], sizes["n_experts"], sizes["predictor"]
+        sae_steps, flow_steps = sizes["sae_steps"], sizes["flow_steps"]
+        self.preset, self.runtime = preset, _runtime(self.device, dtype, threads)
         if min(n_atoms, k, n_experts, sae_steps, flow_steps, n_samples, sample_steps) < 1 or k > n_atoms:
             raise ValueError("n_atoms, k, n_experts, sae_steps, flow_steps, n_samples and sample_steps must be >= 1, "
                              "and k <= n_atoms")
@@ -159,14 +189,17 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         return list(self.windows(split, "audio"))
 
     def fit(self, train: ClipSplit) -> AudioAtomsBaseline:
+        import dataclasses
+
         from baselines.reference.audio_atoms import AudioAtomsLocator
-        from baselines.reference.perception.sae import SAEConfig
-        from baselines.reference.precision.locator import FlowConfig
+        from baselines.reference.perception.sae import SAE_PRESETS
+        from baselines.reference.precision.locator import FLOW_PRESETS
 
         lat, lon = train.require_labels(self.name)
-        sae = SAEConfig(n_atoms=self.n_atoms, k=self.k, n_experts=self.n_experts, predictor=self.predictor,
-                        train_steps=self.sae_steps)
-        self.model = AudioAtomsLocator(sae=sae, flow=FlowConfig(train_steps=self.flow_steps))
+        sae = dataclasses.replace(SAE_PRESETS[self.preset], n_atoms=self.n_atoms, k=self.k, n_experts=self.n_experts,
+                                  predictor=self.predictor, train_steps=self.sae_steps)
+        flow = dataclasses.replace(FLOW_PRESETS[self.preset], train_steps=self.flow_steps)
+        self.model = AudioAtomsLocator(sae=sae, flow=flow, runtime=self.runtime)
         self.model.fit(self._clip_windows(train), lat, lon, labels=_naming_labels(train), seed=self.seed,
                        progress=self.progress)
         return self
@@ -185,7 +218,8 @@ class AudioAtomsBaseline(EmbeddingPredictor):
     def describe(self) -> dict:
         return {**super().describe(), "n_atoms": self.n_atoms, "k": self.k, "n_experts": self.n_experts,
                 "predictor": self.predictor, "sae_steps": self.sae_steps, "flow_steps": self.flow_steps,
-                "n_samples": self.n_samples, "sample_steps": self.sample_steps, "select": self.select}
+                "n_samples": self.n_samples, "sample_steps": self.sample_steps, "select": self.select,
+                "preset": self.preset, "dtype": self.runtime.dtype, "threads": self.runtime.threads}
 
 
 def _naming_labels(split: ClipSplit) -> list[list[str]] | None:

@@ -8,9 +8,12 @@ the raw text is kept as ``reasoning`` in the predictions file. Decoding is greed
 
 Loading: ``AutoModelForImageTextToText`` and ``AutoProcessor`` by hub name (pin ``revision``) or
 local folder. transformers 5 cannot build processors that have a video slot without torchvision
-(Qwen2-VL, Qwen2.5-VL, SmolVLM; TRAPS.md); for the Qwen2-VL family the prompt is then assembled here
+(Qwen2-VL, Qwen2.5-VL, SmolVLM; TRAPS.md); for the Qwen2-VL family the prompt is then assembled
 from the image processor and tokenizer, exactly as its processor would (one ``<|image_pad|>`` per
-merged patch).
+merged patch): :class:`baselines.generation.ChatPrompter`.
+
+Clips are answered ``batch_size`` at a time (left padding, :func:`baselines.generation.generate_batched`);
+greedy answers do not depend on the batch size.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from avg_bench.errors import AvgBenchError
 from baselines.answer_parser import ANSWER_FORMAT, parse_answer
 from baselines.dataset import ClipSplit
 from baselines.features import progress_bar
+from baselines.generation import ChatPrompter, generate_batched
 from baselines.predictor import Predictions, Predictor
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
@@ -50,20 +54,24 @@ class VlmZeroShot(Predictor):
         "max_new_tokens": "generation budget per clip",
         "temperature": "0: greedy decoding; > 0: sampling under the seed",
         "max_pixels": "cap on pixels per frame for processors that resize dynamically (Qwen2-VL family)",
+        "batch_size": "clips per generate call (left-padded); 1 answers one clip at a time",
     }
 
     def __init__(self, *, seed: int = 0, model: str = DEFAULT_MODEL, revision: str | None = None,
                  device: str = "cpu", dtype: str = "auto", keyframes: int = 4, max_new_tokens: int = 512,
-                 temperature: float = 0.0, max_pixels: int | None = None, progress: bool = True) -> None:
+                 temperature: float = 0.0, max_pixels: int | None = None, batch_size: int = 8,
+                 progress: bool = True) -> None:
         super().__init__(seed=seed, progress=progress)
         if not 1 <= keyframes <= 4:
             raise ValueError(f"keyframes must be between 1 and 4, found {keyframes}")
         if max_new_tokens < 1 or temperature < 0:
             raise ValueError("max_new_tokens must be >= 1 and temperature >= 0")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, found {batch_size}")
         self.model_name, self.revision, self.device, self.dtype = model, revision, device, dtype
         self.keyframes, self.max_new_tokens, self.temperature = keyframes, max_new_tokens, temperature
-        self.max_pixels = max_pixels
-        self._prompter: _Prompter | None = None
+        self.max_pixels, self.batch_size = max_pixels, batch_size
+        self._prompter: ChatPrompter | None = None
         self._model: Any = None
 
     def fit(self, train: ClipSplit) -> VlmZeroShot:
@@ -76,10 +84,9 @@ class VlmZeroShot(Predictor):
         torch.manual_seed(self.seed)
         texts: list[str] = []
         with progress_bar(self.progress, f"{self.name} ({split.split})", len(split)) as advance:
-            for batch in split.iter_media("keyframes", batch_rows=8):
-                for frames in batch:
-                    texts.append(self.answer(frames[: self.keyframes]))
-                    advance(1)
+            for batch in split.iter_media("keyframes", batch_rows=self.batch_size):
+                texts.extend(self.answers([frames[: self.keyframes] for frames in batch]))
+                advance(len(batch))
         parsed = [parse_answer(text) for text in texts]
         lat = np.array([np.nan if p.lat is None else p.lat for p in parsed])
         lon = np.array([np.nan if p.lon is None else p.lon for p in parsed])
@@ -87,18 +94,17 @@ class VlmZeroShot(Predictor):
 
     def answer(self, frames: list[bytes]) -> str:
         """The model's raw answer for one clip's keyframes (JPEG bytes)."""
-        import torch
+        return self.answers([frames])[0]
+
+    def answers(self, clips: list[list[bytes]]) -> list[str]:
+        """The model's raw answers for several clips' keyframes, ``batch_size`` clips per generate call."""
         from PIL import Image
 
         self._load()
-        images = [Image.open(io.BytesIO(frame)).convert("RGB") for frame in frames]
-        inputs = self._prompter(images, PROMPT.format(n=len(images)))
-        inputs = {key: value.to(self.device) if hasattr(value, "to") else value for key, value in inputs.items()}
-        sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
-        with torch.inference_mode():
-            output = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens, **sampling)
-        new_tokens = output[0, inputs["input_ids"].shape[1]:]
-        return self._prompter.tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
+        images = [[Image.open(io.BytesIO(frame)).convert("RGB") for frame in frames] for frames in clips]
+        prompts = [PROMPT.format(n=len(item)) for item in images]
+        return generate_batched(self._model, self._prompter, prompts, images, self.max_new_tokens, self.batch_size,
+                                temperature=self.temperature)
 
     def _load(self) -> None:
         if self._model is not None:
@@ -118,11 +124,12 @@ class VlmZeroShot(Predictor):
             ).eval().to(self.device)
         except OSError as exc:
             raise AvgBenchError(f"cannot load VLM {self.model_name!r}: {exc}") from exc
-        self._prompter = _Prompter.load(self.model_name, self.revision, self.max_pixels)
+        self._prompter = ChatPrompter.load(self.model_name, self.revision, self.max_pixels)
 
     def describe(self) -> dict:
         return {**super().describe(), "model": self.model_name, "revision": self.revision,
-                "keyframes": self.keyframes, "max_new_tokens": self.max_new_tokens, "temperature": self.temperature}
+                "keyframes": self.keyframes, "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
+                "batch_size": self.batch_size}
 
 
 def country_code(name: str | None) -> str | None:
@@ -147,41 +154,5 @@ def _country_codes() -> dict[str, str]:
     return codes
 
 
-class _Prompter:
-    """Chat prompt + images -> model inputs, through the model's processor or the Qwen2-VL recipe."""
-
-    def __init__(self, processor: Any, tokenizer: Any, image_processor: Any | None) -> None:
-        self.processor, self.tokenizer, self.image_processor = processor, tokenizer, image_processor
-
-    @classmethod
-    def load(cls, name: str, revision: str | None, max_pixels: int | None) -> _Prompter:
-        import transformers
-
-        size = {"max_pixels": max_pixels} if max_pixels else {}
-        try:
-            processor = transformers.AutoProcessor.from_pretrained(name, revision=revision, **size)
-            return cls(processor, processor.tokenizer, None)
-        except (ImportError, AttributeError, ValueError) as exc:  # a video slot without torchvision
-            image_processor = transformers.AutoImageProcessor.from_pretrained(name, revision=revision, **size)
-            if not hasattr(image_processor, "merge_size"):
-                raise AvgBenchError(f"cannot build the processor of {name!r} ({exc}); install torchvision "
-                                    "(pip install torch==2.14.1 torchvision==0.29.1) or use a Qwen2-VL-family model") from exc
-            tokenizer = transformers.AutoTokenizer.from_pretrained(name, revision=revision)
-            return cls(None, tokenizer, image_processor)
-
-    def __call__(self, images: list, prompt: str) -> dict:
-        messages = [{"role": "user", "content": [*({"type": "image"} for _ in images), {"type": "text", "text": prompt}]}]
-        if self.processor is not None:
-            text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            return dict(self.processor(text=[text], images=images, return_tensors="pt"))
-        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        vision = self.image_processor(images=images, return_tensors="pt")
-        counts = (vision["image_grid_thw"].prod(-1) // self.image_processor.merge_size**2).tolist()
-        pieces = text.split(IMAGE_PAD)
-        if len(pieces) != len(images) + 1:
-            raise AvgBenchError(f"the chat template placed {len(pieces) - 1} image slots for {len(images)} images")
-        text = pieces[0] + "".join(IMAGE_PAD * count + piece for count, piece in zip(counts, pieces[1:]))
-        return {**self.tokenizer([text], return_tensors="pt"), **vision}
-
-
-IMAGE_PAD = "<|image_pad|>"
+#: The prompter moved to :mod:`baselines.generation`; this name stays for existing imports.
+_Prompter = ChatPrompter

@@ -15,6 +15,7 @@ _EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench synth --locations 12 --videos-per-location 5 --out synth/\n"
     "  avg-bench synth --locations 3 --videos-per-location 2 --clips-per-video 2 --video-seconds 24 --out tiny/\n"
+    "  avg-bench synth --variant fusion --group-size 3 --locations 12 --out fusion/\n"
     "  avg-bench build synth/manifest.jsonl --out avg-synth/ --name AVG-Synth --clips-per-location 20\n\n"
     "Every location gets continent and country cues in both modalities and its own cue in one "
     "modality only (audio or video: see OUT/sources/LOCATION/cues.json). Re-running with the same "
@@ -35,6 +36,8 @@ def synth(
     pick: str = typer.Option("spread", "--pick", help="Which locations: 'spread' (seeded, one continent after another) or 'first' (table order)."),
     table: Path = typer.Option(None, "--table", help="Locations table (CSV, the shipped table's columns; default: the AVG-v1 table)."),
     speech: bool = typer.Option(True, "--speech/--no-speech", help="Speak each country's name with espeak-ng."),
+    variant: str = typer.Option("default", "--variant", help="'default' (each location's own cue in one modality) or 'fusion' (frames name a group, sound the rank in it: both are needed)."),
+    group_size: int = typer.Option(3, "--group-size", min=2, help="Locations per group in the fusion variant (must divide --locations)."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON on stdout."),
 ) -> None:
     """Generate AVG-Synth: synthetic source videos over real locations, with cues at continent,
@@ -56,6 +59,8 @@ def synth(
         workers=workers or min(8, os.cpu_count() or 1),
         progress=not json_out,
         speech=speech,
+        variant=variant,
+        group_size=group_size,
     )
     if json_out:
         typer.echo(json.dumps(result.to_dict(), indent=2))

@@ -34,6 +34,17 @@ features: colour statistics for the video, log-mel statistics for the audio.
   on a sign; an *audio* location sounds a chord of 3 pulsing tones (700-6500 Hz). The two halves are
   balanced: the locations of a run are ordered by a seeded hash and alternate audio, video, ...
 
+The fusion variant
+------------------
+``variant="fusion"`` (``avg-bench synth --variant fusion``) makes a set where neither modality alone
+can name the location: the locations are cut into groups of ``group_size`` (ordered by continent,
+then a seeded hash), the *frames* show only the group (its hue, texture and palette, identical for
+every member: pixel for pixel before the per-video noise) and the *soundtrack* says only the member's
+rank within its group (drone, noise band, chord and a spoken rank word, identical across groups).
+A visual-only model can do no better than the group (1/``group_size`` of its clips at the right
+place), an audio-only one no better than the rank; joining them finds the place
+(:func:`assign_fusion_groups`, :func:`fusion_location_cues`).
+
 Noise and variation
 -------------------
 Every video draws its own nuisances from a hash of (seed, source): hue, saturation and value jitter,
@@ -89,6 +100,12 @@ WIDTH, HEIGHT, FPS = 320, 180, 10
 SAMPLE_RATE = 16_000
 CLIP_SECONDS = CANONICAL.duration_s
 MODALITIES = ("audio", "video")
+#: ``default``: each location's own cue in one modality; ``fusion``: frames name a group, sound a rank.
+VARIANTS = ("default", "fusion")
+#: The identity modality of every location of the fusion variant: it needs both.
+FUSION = "fusion"
+#: Words spoken for a member's rank within its fusion group (so a group has at most 8 members).
+RANK_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 #: Continent cues: background hue (degrees, 7 families 360/7 apart) and audio drone fundamental (Hz,
 #: 7 pitches a third of an octave apart).
@@ -213,14 +230,19 @@ class LocationCues:
     #: Audio-identity locations: chord tones (Hz) and each tone's pulse rate (Hz).
     chord_hz: tuple[float, ...] = ()
     chord_pulse_hz: tuple[float, ...] = ()
+    #: Fusion variant only: the group the frames show and the rank within it the sound gives.
+    fusion_group: int | None = None
+    fusion_rank: int | None = None
 
     def to_dict(self) -> dict:
         """The ``cues.json`` view: cues grouped by scale, with the modality of each."""
         country = self.country_cues
         own: dict = {"modality": self.identity_modality}
-        if self.identity_modality == "video":
+        if self.fusion_group is not None:
+            own.update(group=self.fusion_group, rank=self.fusion_rank)
+        if self.palette:
             own.update(palette=list(self.palette), stripe_widths_px=list(self.stripe_widths_px), sign_text=self.sign_text)
-        else:
+        if self.chord_hz:
             own.update(chord_hz=list(self.chord_hz), chord_pulse_hz=list(self.chord_pulse_hz))
         return {
             "synthetic": True,
@@ -275,14 +297,44 @@ def country_cues(country: str, *, seed: int) -> CountryCues:
     key = (seed, "country", country)
     return CountryCues(
         country=country,
+        **_texture(*key),
+        noise_band_hz=_noise_band_hz(*key),
+        voice=espeak_voice(country),
+        phrase=country_name(country),
+    )
+
+
+def _texture(*key: object) -> dict:
+    """A middle-band texture (kind, period, duty, colour) fixed by ``key``."""
+    return dict(
         texture=_choice(TEXTURES, *key, "texture"),
         texture_period_px=int(_between(12, 36, *key, "period")),
         texture_duty=round(_between(0.3, 0.55, *key, "duty"), 3),
         texture_color=_hex(_hsv(_between(0, 360, *key, "hue"), _between(0.45, 0.95, *key, "sat"), _between(0.25, 0.95, *key, "val"))),
-        noise_band_hz=round(_log_between(500.0, 5000.0, *key, "band"), 1),
-        voice=espeak_voice(country),
-        phrase=country_name(country),
     )
+
+
+def _noise_band_hz(*key: object) -> float:
+    return round(_log_between(500.0, 5000.0, *key, "band"), 1)
+
+
+def _palette(*key: object) -> dict:
+    """4 ground stripe colours, hues spread around the circle from a start fixed by ``key``, and widths."""
+    start = _between(0, 360, *key, "hue")
+    palette = tuple(
+        _hex(_hsv(start + 90 * i + _between(-25, 25, *key, "dhue", i), _between(0.55, 1.0, *key, "sat", i), _between(0.35, 1.0, *key, "val", i)))
+        for i in range(4)
+    )
+    return dict(palette=palette, stripe_widths_px=tuple(int(_between(10, 36, *key, "width", i)) for i in range(4)))
+
+
+def _chord(*key: object) -> dict:
+    """3 pulsing tones, one per third of 700-6500 Hz on a log scale, fixed by ``key``."""
+    low, high = math.log(700.0), math.log(6500.0)
+    third = (high - low) / 3
+    chord = tuple(round(math.exp(low + third * (i + _between(0.1, 0.9, *key, "tone", i))), 1) for i in range(3))
+    pulses = tuple(round(_between(0.5, 3.0, *key, "pulse", i), 3) for i in range(3))
+    return dict(chord_hz=chord, chord_pulse_hz=pulses)
 
 
 def assign_identity_modalities(locations: Iterable[LocationRecord], *, seed: int) -> dict[str, str]:
@@ -298,23 +350,7 @@ def location_cues(location: LocationRecord, *, seed: int, identity_modality: str
     if location.continent not in CONTINENT_HUE_DEG:
         raise AvgBenchError(f"location {location.location_id}: unknown continent {location.continent!r} (expected one of {', '.join(CONTINENTS)})")
     key = (seed, "location", location.location_id)
-    own: dict = {}
-    if identity_modality == "video":
-        # 4 colours, hues spread around the circle from a location-specific start.
-        start = _between(0, 360, *key, "hue")
-        palette = tuple(
-            _hex(_hsv(start + 90 * i + _between(-25, 25, *key, "dhue", i), _between(0.55, 1.0, *key, "sat", i), _between(0.35, 1.0, *key, "val", i)))
-            for i in range(4)
-        )
-        widths = tuple(int(_between(10, 36, *key, "width", i)) for i in range(4))
-        own = dict(palette=palette, stripe_widths_px=widths, sign_text=location.name)
-    else:
-        # 3 tones spread over 700-6500 Hz (one per third of the log range), each pulsing.
-        low, high = math.log(700.0), math.log(6500.0)
-        third = (high - low) / 3
-        chord = tuple(round(math.exp(low + third * (i + _between(0.1, 0.9, *key, "tone", i))), 1) for i in range(3))
-        pulses = tuple(round(_between(0.5, 3.0, *key, "pulse", i), 3) for i in range(3))
-        own = dict(chord_hz=chord, chord_pulse_hz=pulses)
+    own = dict(_palette(*key), sign_text=location.name) if identity_modality == "video" else _chord(*key)
     return LocationCues(
         location_id=location.location_id,
         name=location.name,
@@ -326,6 +362,69 @@ def location_cues(location: LocationRecord, *, seed: int, identity_modality: str
         country_cues=country_cues(location.country, seed=seed),
         **own,
     )
+
+
+def assign_fusion_groups(locations: Sequence[LocationRecord], *, seed: int, group_size: int) -> dict[str, tuple[int, int]]:
+    """location_id -> (group, rank) for the fusion variant.
+
+    Locations are ordered by continent, then by a seeded hash, and cut into consecutive groups of
+    ``group_size``, so a group tends to lie on one continent (the frames narrow a clip to a region,
+    the sound picks the place within it).
+    """
+    if not 2 <= group_size <= len(RANK_WORDS):
+        raise AvgBenchError(f"the fusion group size must be between 2 and {len(RANK_WORDS)}, found {group_size}")
+    if len(locations) % group_size:
+        raise AvgBenchError(
+            f"the fusion variant cuts the locations into groups of {group_size}: {len(locations)} locations do not divide; "
+            f"use a multiple of {group_size} locations or another --group-size"
+        )
+    ordered = sorted(locations, key=lambda loc: (loc.continent, _unit(seed, "fusion", loc.location_id), loc.location_id))
+    return {loc.location_id: divmod(i, group_size) for i, loc in enumerate(ordered)}
+
+
+def fusion_location_cues(location: LocationRecord, *, seed: int, group: int, rank: int, group_continent: str) -> LocationCues:
+    """The cues of a fusion-variant location: the frames depend on ``group`` only, the sound on ``rank`` only.
+
+    Frames: the hue of ``group_continent`` (the continent of the group's first member), a group
+    texture and a group palette, no sign. Sound: a drone, a noise band, a chord and the spoken rank
+    word (English), all fixed by the rank.
+    """
+    if group_continent not in CONTINENT_HUE_DEG:
+        raise AvgBenchError(f"location {location.location_id}: unknown continent {group_continent!r} (expected one of {', '.join(CONTINENTS)})")
+    scene, sound = (seed, "fusion-group", group), (seed, "fusion-rank", rank)
+    drones = sorted(CONTINENT_DRONE_HZ.values())
+    return LocationCues(
+        location_id=location.location_id,
+        name=location.name,
+        country=location.country,
+        continent=location.continent,
+        identity_modality=FUSION,
+        continent_hue_deg=CONTINENT_HUE_DEG[group_continent],
+        continent_drone_hz=drones[rank % len(drones)],
+        country_cues=CountryCues(
+            country=location.country, **_texture(*scene), noise_band_hz=_noise_band_hz(*sound), voice="en", phrase=RANK_WORDS[rank]
+        ),
+        **_palette(*scene),
+        **_chord(*sound),
+        fusion_group=group,
+        fusion_rank=rank,
+    )
+
+
+def variant_cues(locations: Sequence[LocationRecord], *, seed: int, variant: str = "default", group_size: int = 3) -> dict[str, LocationCues]:
+    """Every location's cues for one variant of AVG-Synth (see the module docstring)."""
+    if variant not in VARIANTS:
+        raise AvgBenchError(f"the AVG-Synth variant must be one of {', '.join(VARIANTS)}, found {variant!r}")
+    if variant == "default":
+        modalities = assign_identity_modalities(locations, seed=seed)
+        return {loc.location_id: location_cues(loc, seed=seed, identity_modality=modalities[loc.location_id]) for loc in locations}
+    groups = assign_fusion_groups(locations, seed=seed, group_size=group_size)
+    group_continent = {groups[loc.location_id][0]: loc.continent for loc in locations if groups[loc.location_id][1] == 0}
+    cues = {}
+    for loc in locations:
+        group, rank = groups[loc.location_id]
+        cues[loc.location_id] = fusion_location_cues(loc, seed=seed, group=group, rank=rank, group_continent=group_continent[group])
+    return cues
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,8 +466,10 @@ class VideoPlan:
     noise_seed: int
 
 
-def _params_tag(*, seed: int, video_seconds: float, speech: bool, text: bool) -> str:
-    spec = {"generator": GENERATOR_VERSION, "seed": seed, "video_seconds": video_seconds, "speech": speech, "text": text}
+def _params_tag(*, seed: int, video_seconds: float, speech: bool, text: bool, variant: str = "default", group_size: int = 3) -> str:
+    spec: dict = {"generator": GENERATOR_VERSION, "seed": seed, "video_seconds": video_seconds, "speech": speech, "text": text}
+    if variant != "default":  # the default variant's tags (and so its ids) stay what they were
+        spec.update(variant=variant, group_size=group_size)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -465,8 +566,8 @@ def render_base_frame(cues: LocationCues, plan: VideoPlan) -> np.ndarray:
     tex = np.array(_rgb(country.texture_color), float)
     band = frame[_SKY_END:_GROUND_START]
     band[mask] = 0.15 * band[mask] + 0.85 * tex
-    # Ground: the location's palette stripes, or a neutral continent ground.
-    if cues.identity_modality == "video":
+    # Ground: the location's (or fusion group's) palette stripes, or a neutral continent ground.
+    if cues.palette:
         colours = [np.array(_rgb(c), float) for c in cues.palette]
         period = sum(cues.stripe_widths_px)
         edges = np.cumsum(cues.stripe_widths_px)
@@ -726,6 +827,8 @@ def generate_synth(
     workers: int = 1,
     progress: bool = True,
     speech: bool = True,
+    variant: str = "default",
+    group_size: int = 3,
 ) -> SynthResult:
     """Generate AVG-Synth source videos over ``locations`` and the manifest of clips cut from them.
 
@@ -738,13 +841,17 @@ def generate_synth(
         seed: fixes every cue, nuisance and clip placement.
         workers: ffmpeg processes run at once.
         progress: show a progress bar (stderr).
-        speech: speak the country's name with espeak-ng (needs espeak-ng).
+        speech: speak the country's name (fusion: the rank word) with espeak-ng (needs espeak-ng).
+        variant: ``default`` (each location's own cue in one modality) or ``fusion`` (frames name
+            a group of ``group_size`` locations, the sound the rank within it: both are needed).
+        group_size: locations per fusion group (fusion variant only; must divide the locations).
 
     Returns:
         A :class:`SynthResult` with the manifest path and counts. Videos already on disk are kept.
     """
     locations = list(locations)
     _check_arguments(locations, videos_per_location, clips_per_video, video_seconds, seed, workers)
+    cues = variant_cues(locations, seed=seed, variant=variant, group_size=group_size)
     _require("ffmpeg")
     if speech:
         _require("espeak-ng")
@@ -752,9 +859,7 @@ def generate_synth(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     font = find_font()
-    tag = _params_tag(seed=seed, video_seconds=float(video_seconds), speech=speech, text=font is not None)
-    modalities = assign_identity_modalities(locations, seed=seed)
-    cues = {loc.location_id: location_cues(loc, seed=seed, identity_modality=modalities[loc.location_id]) for loc in locations}
+    tag = _params_tag(seed=seed, video_seconds=float(video_seconds), speech=speech, text=font is not None, variant=variant, group_size=group_size)
 
     plans: list[VideoPlan] = []
     rows: list[ManifestRecord] = []
@@ -812,6 +917,9 @@ def generate_synth(
         "counts": {"locations": len(locations), "videos": len(plans), "clips": len(rows)},
         "identity_modality": {lid: c.identity_modality for lid, c in cues.items()},
     }
+    if variant != "default":  # the default variant's synth.json stays what it was
+        description["variant"] = variant
+        description["fusion_groups"] = {lid: {"group": c.fusion_group, "rank": c.fusion_rank} for lid, c in cues.items()}
     atomic_write_bytes(out / "synth.json", (json.dumps(description, indent=2) + "\n").encode("utf-8"))
     return SynthResult(
         out_dir=out,

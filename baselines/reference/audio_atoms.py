@@ -2,12 +2,12 @@
 
 API (what ``avg-bench baseline run audio-atoms`` wraps)::
 
-    model = AudioAtomsLocator(sae=SAEConfig(...), flow=FlowConfig(...))
+    model = AudioAtomsLocator(sae=SAEConfig(...), flow=FlowConfig(...), runtime=Runtime(device="cuda", dtype="bf16"))
     model.fit(clip_windows, lat, lon, labels=None, text_embeddings=None, text_labels=None, seed=0)
     lat, lon, samples = model.predict(clip_windows, n_samples=32, steps=64, guidance=0.0,
                                       select="vmf", seed=0)     # samples: (N, S, 2) [lat, lon]
     model.summaries(clip_windows, top=5)                       # list[ClipAtomSummary]
-    model.save("dir"); AudioAtomsLocator.load("dir")
+    model.save("dir"); AudioAtomsLocator.load("dir", runtime=Runtime(device="cpu"))
 
 ``clip_windows`` is a list with one ``(T_i, d)`` float array per clip (window embeddings from a
 frozen audio encoder). Fitting trains the SAE, pools each clip's codes (mean over windows) into
@@ -28,15 +28,16 @@ from baselines.reference.perception.atoms import AudioAtoms
 from baselines.reference.perception.sae import SAEConfig
 from baselines.reference.perception.summary import ClipAtomSummary
 from baselines.reference.precision.locator import FlowConfig, FlowLocator
+from baselines.reference.runtime import Runtime
 from baselines.reference.validation import as_coordinates
 
 
 class AudioAtomsLocator:
     """Audio atoms pooled per clip, then a conditional flow on S²; see the module docstring."""
 
-    def __init__(self, sae: SAEConfig | None = None, flow: FlowConfig | None = None) -> None:
-        self.atoms = AudioAtoms(sae)
-        self.flow = FlowLocator(flow)
+    def __init__(self, sae: SAEConfig | None = None, flow: FlowConfig | None = None, *, runtime: Runtime | None = None) -> None:
+        self.atoms = AudioAtoms(sae, runtime=runtime)
+        self.flow = FlowLocator(flow, runtime=runtime)
 
     def fit(
         self,
@@ -85,9 +86,10 @@ class AudioAtomsLocator:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> AudioAtomsLocator:
+    def load(cls, directory: str | Path, *, runtime: Runtime | None = None) -> AudioAtomsLocator:
+        """Restore both stages onto ``runtime``'s device (default: CPU, the dtype they were saved in)."""
         directory = Path(directory)
         model = cls.__new__(cls)
-        model.atoms = AudioAtoms.load(directory / "atoms")
-        model.flow = FlowLocator.load(directory / "flow")
+        model.atoms = AudioAtoms.load(directory / "atoms", runtime=runtime)
+        model.flow = FlowLocator.load(directory / "flow", runtime=runtime)
         return model

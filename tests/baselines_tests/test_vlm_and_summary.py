@@ -25,7 +25,7 @@ def test_answers_become_predictions_abstentions_and_reasoning(tmp_path, monkeypa
     predictor = VlmZeroShot(keyframes=2, progress=False)
     seen_frames = []
     monkeypatch.setattr(predictor, "_load", lambda: None)
-    monkeypatch.setattr(predictor, "answer", lambda frames: seen_frames.append(len(frames)) or next(answers))
+    monkeypatch.setattr(predictor, "answers", lambda clips: [seen_frames.append(len(frames)) or next(answers) for frames in clips])
     predictions = predictor.fit(split).predict(split)
     assert seen_frames == [2, 2, 2, 2]  # keyframes=2 of the 4 stored
     np.testing.assert_allclose(predictions.lat[:2], [48.8566, 35 + 41 / 60])

@@ -136,9 +136,9 @@ def make_tiny_qwen_vl(folder: Path, *, answer: str = TINY_ANSWER, prompt: str = 
     tokenizer.save_pretrained(folder)
     model.save_pretrained(folder)
     if steps:
-        from baselines.vlm import _Prompter
+        from baselines.generation import ChatPrompter
 
-        prompter = _Prompter.load(str(folder), None, None)
+        prompter = ChatPrompter.load(str(folder), None, None)
         rng = np.random.default_rng(seed)
         images = [Image.fromarray(rng.integers(0, 255, (108, 192, 3), dtype=np.uint8)) for _ in range(2)]
         inputs = prompter(images, prompt or "Where?")

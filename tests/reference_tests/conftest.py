@@ -1,12 +1,8 @@
-"""One torch thread: on the shared 2-core machines a second thread spin-waits and runs ~10x slower."""
+"""No thread-count fixture here on purpose.
 
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+These tests used to force one torch thread for the whole session, which hid the ``audio-atoms``
+non-determinism (atomic adds in a backward pass run with 2+ threads) and the spin-waiting cost of
+the default thread count (issue 12). The library now sets its own threads while fitting and
+predicting (``Runtime.threads``, default 1: baselines/reference/runtime.py), and
+test_reproducibility.py trains in fresh processes with 2 threads.
+"""

@@ -9,8 +9,8 @@
 
 from baselines.reference.perception.atoms import AudioAtoms, ClipCodes
 from baselines.reference.perception.naming import AtomInfo, AtomName
-from baselines.reference.perception.sae import SAEConfig
+from baselines.reference.perception.sae import SAE_PRESETS, SAEConfig
 from baselines.reference.perception.summary import AtomWeight, ClipAtomSummary
 from baselines.reference.perception.train import SAEMetrics
 
-__all__ = ["AtomInfo", "AtomName", "AtomWeight", "AudioAtoms", "ClipAtomSummary", "ClipCodes", "SAEConfig", "SAEMetrics"]
+__all__ = ["SAE_PRESETS", "AtomInfo", "AtomName", "AtomWeight", "AudioAtoms", "ClipAtomSummary", "ClipCodes", "SAEConfig", "SAEMetrics"]

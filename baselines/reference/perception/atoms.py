@@ -2,7 +2,8 @@
 
 API (numpy in; a clip is a ``(T, d)`` array of its window embeddings, T may differ per clip)::
 
-    atoms = AudioAtoms(SAEConfig(n_atoms=4096, k=32, n_experts=4, predictor=True))
+    atoms = AudioAtoms(SAEConfig(n_atoms=4096, k=32, n_experts=4, predictor=True),
+                       runtime=Runtime(device="cuda", dtype="bf16"))   # default: cpu, fp32, 1 thread
     atoms.fit(clip_windows, labels=labels, text_embeddings=None, text_labels=None, seed=0)
     atoms.atoms                        # list[AtomInfo]: index, frequency, names (best first)
     codes = atoms.encode(clip_windows) # list[ClipCodes]: per window, sparse (indices, values), expert
@@ -10,7 +11,7 @@ API (numpy in; a clip is a ``(T, d)`` array of its window embeddings, T may diff
     atoms.summaries(clip_windows, top=5)     # list[ClipAtomSummary]; str(s) is the reasoning text
     atoms.metrics(clip_windows)              # SAEMetrics: fvu, l0, dead_fraction, expert_load
     atoms.name_atoms(clip_windows, labels=..., text_embeddings=..., text_labels=...)  # rename later
-    atoms.save("dir"); AudioAtoms.load("dir")
+    atoms.save("dir"); AudioAtoms.load("dir", runtime=Runtime(device="cpu"))   # either device
 
 ``labels`` is one list of strings per clip (dataset metadata or an audio tagger's outputs);
 ``text_embeddings`` ``(L, d)`` are the label prompts' embeddings in the same space as the windows
@@ -33,6 +34,7 @@ from baselines.reference.perception.naming import AtomInfo, AtomName, enrichment
 from baselines.reference.perception.sae import MarSAE, SAEConfig
 from baselines.reference.perception.summary import ClipAtomSummary, summarise
 from baselines.reference.perception.train import SAEMetrics, evaluate_sae, fit_sae, normalised
+from baselines.reference.runtime import Runtime, cast_floating
 
 CHECKPOINT_KIND = "avg-bench/audio-atoms"
 
@@ -55,8 +57,9 @@ class ClipCodes:
 class AudioAtoms:
     """Stage 1 of the reference model; see the module docstring."""
 
-    def __init__(self, config: SAEConfig | None = None) -> None:
+    def __init__(self, config: SAEConfig | None = None, *, runtime: Runtime | None = None) -> None:
         self.config = config or SAEConfig()
+        self.runtime = runtime or Runtime()
         self.model: MarSAE | None = None
         self.atoms: list[AtomInfo] = []
         self.history: list[dict[str, float]] = []
@@ -86,11 +89,13 @@ class AudioAtoms:
     ) -> AudioAtoms:
         """Train the SAE on every clip's windows, then name the atoms from what is given."""
         raw = ClipWindows(clip_windows)
+        device = self.runtime.torch_device
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            self.model = model = MarSAE(raw.d, self.config, seed=seed)
+            model = MarSAE(raw.d, self.config, seed=seed)
         model.set_input_norm(raw.windows)
-        self.history = fit_sae(model, normalised(model, raw), seed=seed, progress=progress)
+        self.model = model = model.to(device)
+        self.history = fit_sae(model, normalised(model, raw), seed=seed, progress=progress, runtime=self.runtime)
         self.name_atoms(clip_windows, labels=labels, text_embeddings=text_embeddings, text_labels=text_labels)
         return self
 
@@ -98,8 +103,10 @@ class AudioAtoms:
     def _dense_codes(self, data: ClipWindows, chunk: int = 256):
         model = self._fitted()
         for idx, x, mask in data.chunks(chunk):
-            out = model(x, mask)
-            yield idx, out.codes * mask[..., None], out.experts, mask
+            x = x.to(model.device)
+            with self.runtime.active():
+                out = model(x, mask.to(model.device))
+            yield idx, (out.codes.float() * mask.to(model.device)[..., None]).cpu(), out.experts.cpu(), mask
 
     def encode(self, clip_windows: Sequence[np.ndarray]) -> list[ClipCodes]:
         """Sparse codes of every window of every clip (in input order)."""
@@ -120,7 +127,7 @@ class AudioAtoms:
 
     def _pooled_and_frequency(self, data: ClipWindows) -> tuple[np.ndarray, np.ndarray]:
         pooled = np.zeros((len(data), self.config.n_atoms), dtype=np.float32)
-        fired = torch.zeros(self.config.n_atoms)
+        fired = torch.zeros(self.config.n_atoms, device="cpu")
         for idx, codes, _, mask in self._dense_codes(data):
             pooled[idx] = (codes.sum(1) / mask.sum(1, keepdim=True)).numpy()
             fired += (codes > 0).sum(dim=(0, 1))
@@ -145,7 +152,7 @@ class AudioAtoms:
         if text_embeddings is not None:
             if text_labels is None:
                 raise ReferenceModelError("text_embeddings need text_labels (one label per embedding row)")
-            atoms = model.W_dec.detach().numpy().astype(np.float64)
+            atoms = model.W_dec.detach().cpu().numpy().astype(np.float64)
             for a, found in enumerate(text_names(atoms, text_embeddings, text_labels)):
                 names[a].extend(found)
         self.atoms = [AtomInfo(a, float(frequency[a]), tuple(names[a])) for a in range(self.config.n_atoms)]
@@ -162,28 +169,35 @@ class AudioAtoms:
     @property
     def decoder(self) -> np.ndarray:
         """The atoms: unit-norm decoder rows ``(n_atoms, d)`` (directions in the centred input space)."""
-        return self._fitted().W_dec.detach().numpy().copy()
+        return self._fitted().W_dec.detach().float().cpu().numpy().copy()
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         model = self._fitted()
         config = {
             "sae": dataclasses.asdict(self.config),
+            "dtype": self.runtime.dtype,
             "d": model.d,
             "atoms": [
                 {"index": a.index, "frequency": a.frequency, "names": [dataclasses.asdict(n) for n in a.names]}
                 for a in self.atoms
             ],
         }
-        return save_checkpoint(directory, CHECKPOINT_KIND, config, dict(model.state_dict()))
+        tensors = cast_floating(dict(model.state_dict()), self.runtime.storage_dtype)
+        return save_checkpoint(directory, CHECKPOINT_KIND, config, tensors)
 
     @classmethod
-    def load(cls, directory: str | Path) -> AudioAtoms:
+    def load(cls, directory: str | Path, *, runtime: Runtime | None = None) -> AudioAtoms:
+        """Restore a checkpoint onto ``runtime``'s device (default: CPU, the dtype it was saved in).
+
+        Tensors are read on the host and upcast to fp32 weights, so a bf16 checkpoint written on a
+        GPU loads on a CPU-only machine and vice versa.
+        """
         config, tensors = load_checkpoint(directory, CHECKPOINT_KIND)
-        atoms = cls(SAEConfig(**config["sae"]))
-        atoms.model = MarSAE(int(config["d"]), atoms.config)
-        atoms.model.load_state_dict(tensors)
-        atoms.model.eval()
+        atoms = cls(SAEConfig(**config["sae"]), runtime=runtime or Runtime(dtype=config.get("dtype", "fp32")))
+        model = MarSAE(int(config["d"]), atoms.config)
+        model.load_state_dict(cast_floating(tensors, torch.float32))
+        atoms.model = model.to(atoms.runtime.torch_device).eval()
         atoms.atoms = [
             AtomInfo(a["index"], a["frequency"], tuple(AtomName(**n) for n in a["names"])) for a in config["atoms"]
         ]

@@ -54,6 +54,15 @@ class SAEConfig:
         return self.n_experts == 1 and not self.predictor
 
 
+#: Named configurations: ``cpu`` (the defaults, as the tests and the demo use them) and ``gpu`` (the
+#: full MAR-SAE at real scale: 16k atoms, 8 experts, the predictor, large batches, for one GPU).
+SAE_PRESETS: dict[str, SAEConfig] = {
+    "cpu": SAEConfig(),
+    "gpu": SAEConfig(n_atoms=16_384, k=64, n_experts=8, predictor=True, k_pred=32, predictor_rank=64, k_aux=256,
+                     dead_after=1_000_000, train_steps=50_000, batch_clips=1024, lr=5e-4),
+}
+
+
 @dataclasses.dataclass
 class SAEOutput:
     """What one forward pass returns; tensors are ``(B, T, ...)``, masked windows hold zeros."""
@@ -67,10 +76,20 @@ class SAEOutput:
 
 
 def topk_keep(values: torch.Tensor, k: int, *, by: torch.Tensor | None = None) -> torch.Tensor:
-    """Zero all but the ``k`` entries of each row with the largest ``by`` (default ``values``)."""
+    """Zero all but the ``k`` entries of each row with the largest ``by`` (default ``values``).
+
+    A boolean mask and ``where`` rather than gather + scatter: the backward pass is elementwise,
+    so gradients add up in a fixed order on every device (a gather's backward is a scatter-add,
+    atomic on CUDA).
+    """
     k = min(k, values.shape[-1])
     idx = (values if by is None else by).topk(k, dim=-1, sorted=False).indices
-    return torch.zeros_like(values).scatter(-1, idx, values.gather(-1, idx))
+    return torch.where(topk_mask(idx, values), values, 0.0)
+
+
+def topk_mask(idx: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A boolean tensor shaped like ``like``, True at ``idx`` along the last axis."""
+    return torch.zeros(like.shape, dtype=torch.bool, device=like.device).scatter_(-1, idx, True)
 
 
 class MarSAE(nn.Module):
@@ -78,6 +97,10 @@ class MarSAE(nn.Module):
 
     def __init__(self, d: int, config: SAEConfig, *, seed: int = 0) -> None:
         super().__init__()
+        with torch.device("cpu"):  # built on the CPU whatever the default device: one seed, one init everywhere
+            self._build(d, config, seed)
+
+    def _build(self, d: int, config: SAEConfig, seed: int) -> None:
         self.d, self.config = d, config
         m, e = config.n_atoms, config.n_experts
         g = torch.Generator().manual_seed(seed)
@@ -112,7 +135,12 @@ class MarSAE(nn.Module):
         self.input_scale.copy_(((windows - self.input_mean) ** 2).sum(-1).mean().sqrt().clamp_min(1e-12))
 
     def normalise_input(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.input_mean) / self.input_scale
+        """Centre and scale windows (on their own device: data may stay on the host)."""
+        return (x - self.input_mean.to(x.device, x.dtype)) / self.input_scale.to(x.device, x.dtype)
+
+    @property
+    def device(self) -> torch.device:
+        return self.W_dec.device
 
     # -- pieces ----------------------------------------------------------------------------------
     def predict_code(self, past: list[torch.Tensor], gates: torch.Tensor | None = None) -> torch.Tensor:
@@ -127,10 +155,10 @@ class MarSAE(nn.Module):
     def route(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """Chosen expert ``(N,)``, router probabilities ``(N, E)`` and the straight-through gate ``(N, 1)``."""
         if self.router is None:
-            return torch.zeros(r.shape[0], dtype=torch.long, device=r.device), None, torch.ones(r.shape[0], 1)
+            return torch.zeros(r.shape[0], dtype=torch.long, device=r.device), None, r.new_ones(r.shape[0], 1)
         probs = torch.softmax(self.router(r), dim=-1)
         chosen = probs.argmax(-1)
-        p = probs.gather(-1, chosen[:, None])
+        p = probs.amax(-1, keepdim=True)  # the chosen expert's probability, with an elementwise backward
         return chosen, probs, p / p.detach()
 
     def pre_activations(self, r: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
@@ -143,12 +171,13 @@ class MarSAE(nn.Module):
             return torch.addmm(self.b_enc[0], r, self.W_enc[0])
         if torch.is_grad_enabled():
             every = torch.einsum("nd,edm->nem", r, self.W_enc) + self.b_enc
-            return every.gather(1, chosen[:, None, None].expand(-1, 1, every.shape[-1])).squeeze(1)
+            one_hot = nn.functional.one_hot(chosen, self.config.n_experts).to(every.dtype)
+            return torch.einsum("nem,ne->nm", every, one_hot)  # a gather whose backward is deterministic
         pre = r.new_empty(r.shape[0], self.config.n_atoms)
         for e in range(self.config.n_experts):
             rows = (chosen == e).nonzero().squeeze(-1)
             if rows.numel():
-                pre[rows] = torch.addmm(self.b_enc[e], r[rows], self.W_enc[e])
+                pre[rows] = torch.addmm(self.b_enc[e], r[rows], self.W_enc[e]).to(pre.dtype)  # bf16 under autocast
         return pre
 
     def step(self, x: torch.Tensor, zhat: torch.Tensor | None):
@@ -173,12 +202,17 @@ class MarSAE(nn.Module):
         return torch.einsum("nk,nkd->nd", values, self.W_dec[idx])
 
     def aux_reconstruction(self, pre: torch.Tensor, dead: torch.Tensor) -> torch.Tensor:
-        """AuxK: decode the top ``k_aux`` dead latents' pre-activations (no bias)."""
+        """AuxK: decode the top ``k_aux`` dead latents' pre-activations (no bias).
+
+        A dense masked code times the decoder, not a gather of decoder rows: the backward of
+        ``W_dec[idx]`` adds each row's gradient with atomics when torch runs 2+ threads (and on
+        CUDA), so seeded runs differed from process to process (issue 12). A matmul's backward
+        sums in a fixed order; its cost equals the main reconstruction's.
+        """
         masked = pre.masked_fill(~dead, float("-inf"))
         k = min(self.config.k_aux, int(dead.sum()))
         idx = masked.topk(k, dim=-1).indices
-        vals = torch.relu(pre.gather(-1, idx))
-        return torch.einsum("nk,nkd->nd", vals, self.W_dec[idx])
+        return torch.where(topk_mask(idx, pre), torch.relu(pre), 0.0) @ self.W_dec
 
     # -- whole clips -----------------------------------------------------------------------------
     @torch.no_grad()

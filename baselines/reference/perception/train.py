@@ -10,6 +10,7 @@ import torch
 from baselines.reference.perception.data import ClipWindows
 from baselines.reference.perception.sae import MarSAE, SAEOutput
 from baselines.reference.progress import training_progress
+from baselines.reference.runtime import Runtime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,18 +47,28 @@ def losses(model: MarSAE, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Te
         parts["aux"] = aux.item()
     if out.router_probs is not None:
         valid = mask.reshape(-1)
-        probs = out.router_probs.reshape(-1, c.n_experts)[valid]
-        share = torch.bincount(out.experts.reshape(-1)[valid], minlength=c.n_experts).to(x.dtype) / probs.shape[0]
-        balance = c.n_experts * (share * probs.mean(0)).sum()
+        # masked mean, not probs[valid]: boolean indexing's backward is an accumulating index_put
+        # (atomic adds with 2+ threads or on CUDA), which made seeded runs differ
+        weights = valid.to(x.dtype)[:, None]
+        mean_probs = (out.router_probs.reshape(-1, c.n_experts) * weights).sum(0) / weights.sum()
+        share = torch.bincount(out.experts.reshape(-1)[valid], minlength=c.n_experts).to(x.dtype) / weights.sum()
+        balance = c.n_experts * (share * mean_probs).sum()
         total = total + c.balance_weight * balance
         parts["balance"] = balance.item()
     return total, parts, out
 
 
-def fit_sae(model: MarSAE, data: ClipWindows, *, seed: int = 0, progress: bool = True) -> list[dict[str, float]]:
-    """Train ``model`` on normalised clip windows; returns the per-step loss parts."""
+def fit_sae(model: MarSAE, data: ClipWindows, *, seed: int = 0, progress: bool = True,
+            runtime: Runtime | None = None) -> list[dict[str, float]]:
+    """Train ``model`` (already on the runtime's device) on normalised clip windows (host memory).
+
+    Returns the per-step loss parts. The clips of each batch are drawn by a host generator (they
+    index host memory); the batch then moves to the model's device.
+    """
     c = model.config
-    generator = torch.Generator().manual_seed(seed)
+    runtime = runtime or Runtime()
+    device = model.device
+    generator = torch.Generator(device="cpu").manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=c.lr)
     warmup = max(1, c.train_steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -65,10 +76,10 @@ def fit_sae(model: MarSAE, data: ClipWindows, *, seed: int = 0, progress: bool =
     )
     history = []
     model.train()
-    with training_progress("MAR-SAE", c.train_steps, enabled=progress) as advance:
+    with training_progress("MAR-SAE", c.train_steps, enabled=progress) as advance, runtime.active():
         for _ in range(c.train_steps):
-            idx = torch.randint(len(data), (c.batch_clips,), generator=generator).numpy()
-            x, mask = data.batch(idx)
+            idx = torch.randint(len(data), (c.batch_clips,), generator=generator, device="cpu").numpy()
+            x, mask = (t.to(device) for t in data.batch(idx))
             total, parts, out = losses(model, x, mask)
             optimiser.zero_grad(set_to_none=True)
             total.backward()
@@ -92,11 +103,13 @@ def evaluate_sae(model: MarSAE, data: ClipWindows, *, chunk: int = 256) -> SAEMe
     sq_err = 0.0
     n = 0
     l0 = l0_novel = 0.0
-    active = torch.zeros(c.n_atoms, dtype=torch.bool)
-    load = torch.zeros(c.n_experts)
+    device = model.device
+    active = torch.zeros(c.n_atoms, dtype=torch.bool, device=device)
+    load = torch.zeros(c.n_experts, device=device)
     total = data.windows.double()
     variance = float(((total - total.mean(0)) ** 2).sum())
     for _, x, mask in data.chunks(chunk):
+        x, mask = x.to(device), mask.to(device)
         out = model(x, mask)
         valid = mask
         sq_err += float((((x - out.recon) ** 2).sum(-1) * valid).sum())
@@ -111,7 +124,7 @@ def evaluate_sae(model: MarSAE, data: ClipWindows, *, chunk: int = 256) -> SAEMe
         l0=l0 / n,
         l0_novel=l0_novel / n,
         dead_fraction=float((~active).float().mean()),
-        expert_load=tuple((load / n).tolist()),
+        expert_load=tuple((load / n).cpu().tolist()),
         n_windows=n,
     )
 

@@ -6,6 +6,6 @@
 * :class:`FlowLocator`: the fitted head, ``fit(conditions, lat, lon)`` then ``predict``.
 """
 
-from baselines.reference.precision.locator import FlowConfig, FlowLocator
+from baselines.reference.precision.locator import FLOW_PRESETS, FlowConfig, FlowLocator
 
-__all__ = ["FlowConfig", "FlowLocator"]
+__all__ = ["FLOW_PRESETS", "FlowConfig", "FlowLocator"]

@@ -46,10 +46,10 @@ def flow_matching_loss(
 ) -> torch.Tensor:
     """Mean squared error between the field and the geodesic path velocity, for a batch of data points."""
     n = x1.shape[0]
-    x0 = sample_uniform(n, generator=generator, dtype=x1.dtype)
-    t = torch.rand(n, generator=generator, dtype=x1.dtype)
+    x0 = sample_uniform(n, generator=generator, dtype=x1.dtype)  # on the generator's device: the model's
+    t = torch.rand(n, generator=generator, dtype=x1.dtype, device=generator.device)
     xt, ut = geodesic(x0, x1, t)
-    null = (torch.rand(n, generator=generator) < p_drop) if cond is not None and p_drop > 0 else None
+    null = (torch.rand(n, generator=generator, device=generator.device) < p_drop) if cond is not None and p_drop > 0 else None
     v = field(xt.unsqueeze(1), t, cond, null).squeeze(1)
     return ((v - ut) ** 2).sum(-1).mean()
 
@@ -60,7 +60,7 @@ def guided_field(field: VelocityField, cond: torch.Tensor | None, t: torch.Tenso
         ctx = field.context(t, cond, None, batch)
         return lambda x: field.evaluate(x, ctx)
     both = torch.cat([cond, cond])
-    null = torch.cat([torch.zeros(batch, dtype=torch.bool), torch.ones(batch, dtype=torch.bool)])
+    null = torch.arange(2 * batch, device=cond.device) >= batch
     ctx = field.context(t, both, null, 2 * batch)
 
     def f(x: torch.Tensor) -> torch.Tensor:
@@ -86,11 +86,11 @@ def sample(
     """Draw ``n_samples`` points per row: unit vectors of shape ``(batch, n_samples, 3)``."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, found {steps}")
-    dtype = field.null.dtype
-    x = sample_uniform((batch, n_samples), generator=generator, dtype=dtype)
+    dtype, device = field.null.dtype, field.null.device
+    x = sample_uniform((batch, n_samples), generator=generator, dtype=dtype, device=device)
     dt = 1.0 / steps
     for i in range(steps):
-        t = torch.tensor(i * dt, dtype=dtype)
+        t = torch.tensor(i * dt, dtype=dtype, device=device)
         v = guided_field(field, cond, t, batch, guidance)(x)
         if method == "midpoint":
             xm = exp_map(x, 0.5 * dt * v)
@@ -130,8 +130,8 @@ def log_likelihood(
         div = jac.diagonal(dim1=-2, dim2=-1).sum(-1) - torch.einsum("...i,...ij,...j->...", xd, jac, xd)
         return v.detach(), div
 
-    state0 = (x1.detach(), torch.zeros(x1.shape[:-1], dtype=x1.dtype))
-    times = torch.tensor([1.0, 0.0], dtype=x1.dtype)
+    state0 = (x1.detach(), x1.new_zeros(x1.shape[:-1]))
+    times = torch.tensor([1.0, 0.0], dtype=x1.dtype, device=x1.device)
     _, integral = odeint(dynamics, state0, times, rtol=rtol, atol=atol, method=method)
     return UNIFORM_LOG_DENSITY + integral[-1]
 
@@ -152,7 +152,7 @@ def vmf_kde_mode(samples: torch.Tensor, *, bandwidth_km: float = 300.0) -> torch
 
 def gather_rows(samples: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``samples[b, index[b]]`` for every row: ``(B, S, 3), (B,) -> (B, 3)``."""
-    return samples[torch.arange(samples.shape[0]), index]
+    return samples[torch.arange(samples.shape[0], device=samples.device), index]
 
 
 __all__ = [

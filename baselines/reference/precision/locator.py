@@ -7,7 +7,8 @@ API (numpy in, numpy out; degrees; rows are clips)::
     lat, lon, samples = model.predict(conditions, n_samples=32, steps=64,
                                       guidance=0.0, select="vmf", seed=0)  # samples: (N, S, 2) [lat, lon]
     logp = model.log_likelihood(conditions, lat, lon)                      # (N,) log-density per steradian
-    model.save("ckpt/"); same = FlowLocator.load("ckpt/")
+    model.save("ckpt/"); same = FlowLocator.load("ckpt/", runtime=Runtime(device="cpu"))
+    FlowLocator(FLOW_PRESETS["gpu"], runtime=Runtime(device="cuda:0", dtype="bf16"))     # a GPU run
 
 ``conditions=None`` fits an unconditional flow (the training prior on S²); ``predict(None, n=...)``
 samples it. Conditions are standardised per feature with the training mean and standard deviation.
@@ -31,6 +32,7 @@ from baselines.reference.precision import flow
 from baselines.reference.precision.sphere import latlon_to_unit, unit_to_latlon
 from baselines.reference.precision.velocity import VelocityField
 from baselines.reference.progress import training_progress
+from baselines.reference.runtime import Runtime, cast_floating
 from baselines.reference.validation import as_coordinates, as_matrix
 
 CHECKPOINT_KIND = "avg-bench/flow-locator"
@@ -55,15 +57,25 @@ class FlowConfig:
     grad_clip: float = 1.0
 
 
+#: Named configurations: ``cpu`` (the defaults: seconds to sample 1,000 clips on a CPU) and ``gpu``
+#: (a wider, deeper field with large batches, for one GPU at real scale).
+FLOW_PRESETS: dict[str, FlowConfig] = {
+    "cpu": FlowConfig(),
+    "gpu": FlowConfig(hidden=512, depth=6, mlp_ratio=4, cond_width=512, n_fourier=64, train_steps=50_000,
+                      batch_size=8192, lr=5e-4, weight_decay=0.01),
+}
+
+
 class FlowLocator:
     """A conditional flow on S² fitted to (condition, coordinate) pairs; see the module docstring."""
 
-    def __init__(self, config: FlowConfig | None = None) -> None:
+    def __init__(self, config: FlowConfig | None = None, *, runtime: Runtime | None = None) -> None:
         self.config = config or FlowConfig()
+        self.runtime = runtime or Runtime()
         self.field: VelocityField | None = None
         self.cond_dim = 0
-        self.cond_mean = torch.zeros(0)
-        self.cond_std = torch.ones(0)
+        self.cond_mean = torch.zeros(0, device="cpu")
+        self.cond_std = torch.ones(0, device="cpu")
         self.history: list[float] = []
 
     # -- fitting -------------------------------------------------------------------------------
@@ -71,10 +83,11 @@ class FlowLocator:
         c = self.config
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            return VelocityField(
+            field = VelocityField(
                 cond_dim, hidden=c.hidden, depth=c.depth, mlp_ratio=c.mlp_ratio, cond_width=c.cond_width,
                 n_fourier=c.n_fourier, fourier_scale=c.fourier_scale, seed=seed,
             )
+        return field.to(self.runtime.torch_device)
 
     def fit(
         self, conditions: ArrayLike | None, lat: ArrayLike, lon: ArrayLike, *, seed: int = 0, progress: bool = True
@@ -84,7 +97,8 @@ class FlowLocator:
         n = lat.shape[0]
         if n == 0:
             raise ReferenceModelError("cannot fit a flow on zero points")
-        x1 = latlon_to_unit(lat, lon)
+        device = self.runtime.torch_device
+        x1 = latlon_to_unit(lat, lon).to(device)
         cond = None
         if conditions is not None:
             array = as_matrix("conditions", conditions, rows=n)
@@ -95,7 +109,7 @@ class FlowLocator:
             cond = self._standardise(array)
         else:
             self.cond_dim = 0
-            self.cond_mean, self.cond_std = torch.zeros(0), torch.ones(0)
+            self.cond_mean, self.cond_std = torch.zeros(0, device="cpu"), torch.ones(0, device="cpu")
         c = self.config
         self.field = field = self._build(self.cond_dim, seed)
         optimiser = torch.optim.AdamW(field.parameters(), lr=c.lr, weight_decay=c.weight_decay)
@@ -104,12 +118,12 @@ class FlowLocator:
             optimiser,
             lambda s: min(1.0, (s + 1) / warmup) * (0.55 + 0.45 * math.cos(math.pi * min(1.0, s / c.train_steps))),
         )
-        generator = torch.Generator().manual_seed(seed)
+        generator = self.runtime.generator(seed)  # on the model's device: it draws x0, t and the dropout there
         self.history = []
         field.train()
-        with training_progress("flow matching on S²", c.train_steps, enabled=progress) as advance:
+        with training_progress("flow matching on S²", c.train_steps, enabled=progress) as advance, self.runtime.active():
             for _ in range(c.train_steps):
-                idx = torch.randint(n, (c.batch_size,), generator=generator)
+                idx = torch.randint(n, (c.batch_size,), generator=generator, device=device)
                 loss = flow.flow_matching_loss(
                     field, x1[idx], None if cond is None else cond[idx], p_drop=c.p_drop, generator=generator
                 )
@@ -125,7 +139,7 @@ class FlowLocator:
 
     # -- inference -----------------------------------------------------------------------------
     def _standardise(self, array: np.ndarray) -> torch.Tensor:
-        return (torch.from_numpy(array) - self.cond_mean) / self.cond_std
+        return ((torch.from_numpy(array) - self.cond_mean) / self.cond_std).to(self.runtime.torch_device)
 
     def _fitted(self) -> VelocityField:
         if self.field is None:
@@ -165,17 +179,18 @@ class FlowLocator:
         cond, rows = self._conditions(conditions, n)
         if n_samples < 1:
             raise ReferenceModelError(f"n_samples must be >= 1, found {n_samples}")
-        generator = torch.Generator().manual_seed(seed)
+        generator = self.runtime.generator(seed)
         parts = []
-        for start in range(0, rows, chunk):
-            stop = min(rows, start + chunk)
-            parts.append(
-                flow.sample(
-                    field, None if cond is None else cond[start:stop], batch=stop - start, n_samples=n_samples,
-                    steps=steps, guidance=guidance, method=method, generator=generator,
+        with self.runtime.active():
+            for start in range(0, rows, chunk):
+                stop = min(rows, start + chunk)
+                parts.append(
+                    flow.sample(
+                        field, None if cond is None else cond[start:stop], batch=stop - start, n_samples=n_samples,
+                        steps=steps, guidance=guidance, method=method, generator=generator,
+                    ).float()
                 )
-            )
-        samples = torch.cat(parts) if parts else torch.zeros(0, n_samples, 3)
+        samples = torch.cat(parts) if parts else torch.zeros(0, n_samples, 3, device=self.runtime.torch_device)
         return samples, cond
 
     def predict(
@@ -202,7 +217,8 @@ class FlowLocator:
         if select == "vmf":
             best = flow.vmf_kde_mode(samples, bandwidth_km=bandwidth_km)
         elif select == "likelihood":
-            best = flow.log_likelihood(self._fitted(), samples, cond, guidance=guidance).argmax(-1)
+            with self.runtime.active():
+                best = flow.log_likelihood(self._fitted(), samples, cond, guidance=guidance).argmax(-1)
         else:
             raise ReferenceModelError(f"select must be 'vmf' or 'likelihood', found {select!r}")
         lat, lon = unit_to_latlon(flow.gather_rows(samples, best))
@@ -218,26 +234,32 @@ class FlowLocator:
         cond, rows = self._conditions(conditions, lat.shape[0])
         if rows != lat.shape[0]:
             raise ReferenceModelError(f"conditions have {rows} rows but lat/lon have {lat.shape[0]} values")
-        x = latlon_to_unit(lat, lon).unsqueeze(1)
-        return flow.log_likelihood(field, x, cond, guidance=guidance, rtol=rtol, atol=rtol)[:, 0].numpy().astype(np.float64)
+        x = latlon_to_unit(lat, lon).unsqueeze(1).to(self.runtime.torch_device)
+        with self.runtime.active():
+            logp = flow.log_likelihood(field, x, cond, guidance=guidance, rtol=rtol, atol=rtol)
+        return logp[:, 0].float().cpu().numpy().astype(np.float64)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Write ``config.json`` + ``weights.safetensors``; :meth:`load` restores identical outputs."""
         field = self._fitted()
-        tensors = {f"field.{k}": v for k, v in field.state_dict().items()}
-        tensors["cond_mean"], tensors["cond_std"] = self.cond_mean, self.cond_std
-        config = {"flow": dataclasses.asdict(self.config), "cond_dim": self.cond_dim}
+        tensors = cast_floating({f"field.{k}": v for k, v in field.state_dict().items()}, self.runtime.storage_dtype)
+        tensors["cond_mean"], tensors["cond_std"] = self.cond_mean, self.cond_std  # statistics stay fp32
+        config = {"flow": dataclasses.asdict(self.config), "cond_dim": self.cond_dim, "dtype": self.runtime.dtype}
         return save_checkpoint(directory, CHECKPOINT_KIND, config, tensors)
 
     @classmethod
-    def load(cls, directory: str | Path) -> FlowLocator:
-        """Rebuild a locator saved by :meth:`save`."""
+    def load(cls, directory: str | Path, *, runtime: Runtime | None = None) -> FlowLocator:
+        """Rebuild a locator saved by :meth:`save` on ``runtime``'s device (default: CPU, the saved dtype).
+
+        Tensors are read on the host and upcast to fp32 weights: a checkpoint from either device loads on either.
+        """
         config, tensors = load_checkpoint(directory, CHECKPOINT_KIND)
-        model = cls(FlowConfig(**config["flow"]))
+        model = cls(FlowConfig(**config["flow"]), runtime=runtime or Runtime(dtype=config.get("dtype", "fp32")))
         model.cond_dim = int(config["cond_dim"])
-        model.cond_mean, model.cond_std = tensors.pop("cond_mean"), tensors.pop("cond_std")
+        model.cond_mean, model.cond_std = tensors.pop("cond_mean").float(), tensors.pop("cond_std").float()
         model.field = model._build(model.cond_dim, seed=0)
-        model.field.load_state_dict({k.removeprefix("field."): v for k, v in tensors.items()})
+        weights = cast_floating({k.removeprefix("field."): v for k, v in tensors.items()}, torch.float32)
+        model.field.load_state_dict(weights)
         model.field.eval()
         return model

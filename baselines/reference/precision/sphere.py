@@ -105,11 +105,13 @@ def geodesic(x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> tuple[torch
 
 
 def sample_uniform(
-    shape: tuple[int, ...] | int, *, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    shape: tuple[int, ...] | int, *, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Uniform points on S² (normalised Gaussians), shape ``(*shape, 3)``."""
+    """Uniform points on S² (normalised Gaussians), shape ``(*shape, 3)``, on the generator's device."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    g = torch.randn(*shape, 3, generator=generator, dtype=torch.float64)
+    device = generator.device if generator is not None else device
+    g = torch.randn(*shape, 3, generator=generator, dtype=torch.float64, device=device)
     return normalise(g).to(dtype)
 
 

@@ -55,6 +55,11 @@ class VelocityField(nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        with torch.device("cpu"):  # built on the CPU whatever the default device: one seed, one init everywhere
+            self._build(cond_dim, hidden, depth, mlp_ratio, cond_width, n_fourier, fourier_scale, seed)
+
+    def _build(self, cond_dim: int, hidden: int, depth: int, mlp_ratio: int, cond_width: int, n_fourier: int,
+               fourier_scale: float, seed: int) -> None:
         self.cond_dim, self.hidden, self.depth = cond_dim, hidden, depth
         g = torch.Generator().manual_seed(seed)
         freqs = fourier_scale * torch.randn(3, n_fourier, generator=g)
@@ -79,7 +84,8 @@ class VelocityField(nn.Module):
 
     def context(self, t: torch.Tensor, cond: torch.Tensor | None, null: torch.Tensor | None, batch: int) -> torch.Tensor:
         """Per-row modulation vectors, shape ``(B, 1, (3·depth + 2)·hidden)``: the part shared by a row's samples."""
-        t = torch.as_tensor(t, dtype=self.null.dtype).expand(batch) if torch.as_tensor(t).dim() == 0 else t
+        t = torch.as_tensor(t, dtype=self.null.dtype, device=self.null.device)
+        t = t.expand(batch) if t.dim() == 0 else t
         c = self.time(t)
         if self.cond is None or cond is None:
             c = c + self.null
