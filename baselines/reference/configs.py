@@ -43,7 +43,8 @@ class ReferenceConfig:
     n_samples: int = 32
     sample_steps: int = 32
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = "fp32"
+    threads: int = 1
     gpus: int = 0
     expected_hours: float = 0.02
 
@@ -58,7 +59,7 @@ PRESETS: dict[str, ReferenceConfig] = {
         n_atoms=4096, k=32, n_experts=4, sae_steps=20_000, reasoning_clips=0, warmup_steps=2_000,
         warmup_lr=1e-4, warmup_batch=16, lora=True, lora_rank=64, grpo_steps=400, grpo_clips=4_000,
         num_generations=8, grpo_lr=1e-6, max_new_tokens=256, generation_batch=128, flow_steps=20_000,
-        n_samples=64, sample_steps=64, device="cuda", dtype="bfloat16", gpus=1, expected_hours=14.0,
+        n_samples=64, sample_steps=64, device="cuda", dtype="bf16", gpus=1, expected_hours=14.0,
     ),
     # Eight GPUs under `accelerate launch --num_processes 8`: Qwen2.5-VL-7B, full fine-tuning.
     "qwen2.5-vl-7b-8gpu": ReferenceConfig(
@@ -67,7 +68,7 @@ PRESETS: dict[str, ReferenceConfig] = {
         n_atoms=4096, k=32, n_experts=4, sae_steps=20_000, reasoning_clips=0, warmup_steps=1_000,
         warmup_lr=1e-5, warmup_batch=8, lora=False, grpo_steps=600, grpo_clips=8_000, num_generations=8,
         grpo_lr=1e-6, max_new_tokens=256, generation_batch=64, flow_steps=20_000, n_samples=64,
-        sample_steps=64, device="cuda", dtype="bfloat16", gpus=8, expected_hours=9.0,
+        sample_steps=64, device="cuda", dtype="bf16", gpus=8, expected_hours=9.0,
     ),
 }
 
@@ -101,5 +102,6 @@ FIELD_HELP: dict[str, str] = {
     "flow_steps": "flow-head training steps",
     "n_samples": "flow samples per clip (written as samples)",
     "sample_steps": "Euler steps per flow sample",
-    "dtype": "float32, bfloat16 or float16 for the VLM",
+    "dtype": "fp32, or bf16 (the VLM loaded in bfloat16; stages 1 and 3 under bf16 autocast)",
+    "threads": "torch CPU threads while fitting and predicting (default 1: spin-waiting threads on a shared machine, baselines/reference/runtime.py)",
 }

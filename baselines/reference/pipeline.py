@@ -61,7 +61,8 @@ class ReferencePipeline(EmbeddingPredictor):
                  lora_rank: int | None = None, grpo_steps: int | None = None, grpo_clips: int | None = None,
                  num_generations: int | None = None, grpo_lr: float | None = None, max_new_tokens: int | None = None,
                  generation_batch: int | None = None, flow_steps: int | None = None, n_samples: int | None = None,
-                 sample_steps: int | None = None, dtype: str | None = None, **options) -> None:
+                 sample_steps: int | None = None, dtype: Literal["fp32", "bf16"] | None = None,
+                 threads: int | None = None, **options) -> None:
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
         given = {key: value for key, value in locals().items() if key in FIELDS and value is not None}
@@ -74,6 +75,9 @@ class ReferencePipeline(EmbeddingPredictor):
         if not 1 <= c.keyframes <= 4 or min(c.n_atoms, c.k, c.sae_steps, c.flow_steps, c.num_generations) < 1:
             raise ValueError("keyframes must be in 1..4; n_atoms, k, sae_steps, flow_steps, num_generations >= 1")
         self.preset, self.checkpoint = preset, checkpoint
+        from baselines.reference.runtime import Runtime
+
+        self.runtime = Runtime(device=self.device, dtype=c.dtype, threads=c.threads)
         self.atoms: Any = None
         self.flow: Any = None
         self.vlm: Any = None
@@ -113,7 +117,7 @@ class ReferencePipeline(EmbeddingPredictor):
                 from baselines.reference.perception import AudioAtoms, SAEConfig
 
                 sae = SAEConfig(n_atoms=c.n_atoms, k=c.k, n_experts=c.n_experts, predictor=True, train_steps=c.sae_steps)
-                self.atoms = AudioAtoms(sae).fit(windows, labels=_naming_labels(split), seed=self.seed,
+                self.atoms = AudioAtoms(sae, runtime=self.runtime).fit(windows, labels=_naming_labels(split), seed=self.seed,
                                                  progress=self.progress)
             out["codes"] = self.atoms.pooled(windows)
             out["atoms"] = [[(a.name, a.weight) for a in s.atoms if a.named]
@@ -138,6 +142,14 @@ class ReferencePipeline(EmbeddingPredictor):
     # Fit and predict.
 
     def fit(self, train: ClipSplit) -> ReferencePipeline:
+        with self.runtime.active():  # the thread policy of stages 1 and 3 holds for the VLM too
+            return self._fit(train)
+
+    def predict(self, split: ClipSplit) -> Predictions:
+        with self.runtime.active():
+            return self._predict(split)
+
+    def _fit(self, train: ClipSplit) -> ReferencePipeline:
         if self.checkpoint and (Path(self.checkpoint) / "pipeline.json").exists():
             return self.load(self.checkpoint)
         from baselines.reference.precision.locator import FlowConfig, FlowLocator
@@ -186,14 +198,14 @@ class ReferencePipeline(EmbeddingPredictor):
         clock("stage 2 on the training clips")
         self._standardisers = {}
         conditions = self._conditions(texts, states, inputs, fitting=True)
-        self.flow = FlowLocator(FlowConfig(train_steps=c.flow_steps)).fit(conditions, lat, lon, seed=self.seed,
+        self.flow = FlowLocator(FlowConfig(train_steps=c.flow_steps), runtime=self.runtime).fit(conditions, lat, lon, seed=self.seed,
                                                                            progress=self.progress)
         clock("flow")
         if self.checkpoint:
             self.save(self.checkpoint)
         return self
 
-    def predict(self, split: ClipSplit) -> Predictions:
+    def _predict(self, split: ClipSplit) -> Predictions:
         if self.flow is None:
             raise RuntimeError(f"{self.name} is not fitted: call fit(train) first")
         from baselines.answer_parser import parse_answer
@@ -208,11 +220,10 @@ class ReferencePipeline(EmbeddingPredictor):
         return Predictions(split.clip_ids, lat, lon, samples=samples, reasoning=texts, country=countries)
 
     def _reason(self, prompts: list) -> tuple[list[str], np.ndarray]:
-        from baselines.reference.reasoning.prompting import generate_batched, pooled_states
+        from baselines.reference.reasoning.prompting import answers, pooled_states
 
         c = self.config
-        texts = generate_batched(self.vlm, self.processor, prompts, batch_size=c.generation_batch,
-                                 max_new_tokens=c.max_new_tokens)
+        texts = answers(self.vlm, self.processor, prompts, batch_size=c.generation_batch, max_new_tokens=c.max_new_tokens)
         return texts, pooled_states(self.vlm, self.processor, prompts, texts, batch_size=c.generation_batch)
 
     def _conditions(self, texts: list[str], states: np.ndarray, inputs: dict, *, fitting: bool) -> np.ndarray:
@@ -253,7 +264,7 @@ class ReferencePipeline(EmbeddingPredictor):
             from baselines.features.hf_encoders import check_model_name
 
             check_model_name(name)
-        dtype = getattr(torch, c.dtype)
+        dtype = getattr(torch, _TORCH_DTYPES[c.dtype])
         try:
             self.vlm = transformers.AutoModelForImageTextToText.from_pretrained(
                 name, revision=None if c.model == "tiny" else c.revision, dtype=dtype).to(self.device)
@@ -290,14 +301,14 @@ class ReferencePipeline(EmbeddingPredictor):
         meta = json.loads((directory / "pipeline.json").read_text())
         if meta["name"] != self.name:
             raise AvgBenchError(f"{directory} holds a {meta['name']} checkpoint, not {self.name}")
-        saved = {k: v for k, v in meta["config"].items() if k not in ("device", "n_samples", "sample_steps",
+        saved = {k: v for k, v in meta["config"].items() if k not in ("device", "threads", "n_samples", "sample_steps",
                                                                        "generation_batch")}
         self.config = dataclasses.replace(self.config, **saved)
         self.log = meta.get("log", {})
-        self.atoms = AudioAtoms.load(directory / "atoms") if (directory / "atoms").exists() else None
-        self.flow = FlowLocator.load(directory / "flow")
+        self.atoms = AudioAtoms.load(directory / "atoms", runtime=self.runtime) if (directory / "atoms").exists() else None
+        self.flow = FlowLocator.load(directory / "flow", runtime=self.runtime)
         self.vlm = transformers.AutoModelForImageTextToText.from_pretrained(
-            directory / "vlm", dtype=getattr(torch, self.config.dtype)).to(self.device).eval()
+            directory / "vlm", dtype=getattr(torch, _TORCH_DTYPES[self.config.dtype])).to(self.device).eval()
         self.processor = load_processor(str(directory / "vlm"))
         with np.load(directory / "standardisers.npz", allow_pickle=False) as arrays:
             self._standardisers = {}
@@ -310,6 +321,9 @@ class ReferencePipeline(EmbeddingPredictor):
     def describe(self) -> dict:
         config = {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("gpus", "expected_hours")}
         return {**super().describe(), "preset": self.preset, "config": config, "training_log": self.log}
+
+
+_TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
 
 
 class _Clock:

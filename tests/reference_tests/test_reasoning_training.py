@@ -8,12 +8,21 @@ import torch
 from PIL import Image
 
 from baselines.answer_parser import parse_answer
-from baselines.reference.reasoning.prompting import ClipPrompt, generate_batched, load_processor, pooled_states, prompt_text
+from baselines.reference.reasoning.prompting import ClipPrompt, answers, load_processor, pooled_states, prompt_text
 from baselines.reference.reasoning.targets import chains_of_region, check_format, reasoning_target
 from baselines.reference.reasoning.tiny import build_tiny_qwen_vl
 from baselines.reference.reasoning.training import ClipTruth, grpo, hard_clips, warm_up
 
 pytest.importorskip("trl", reason="stage 2 needs the reasoning extra: pip install -e '.[reasoning]'")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The pipeline's thread policy (Runtime.threads = 1) for these direct calls: a second thread spin-waits."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +63,9 @@ def test_full_warm_up_then_two_grpo_steps_change_the_weights_and_log_rewards(cli
     model, processor = _model(folder)
     model, losses = warm_up(model, processor, prompts, targets, steps=120, lr=8e-3, lora=False)
     assert losses[-1] < 0.3 * losses[0]
-    answers = generate_batched(model, processor, prompts, max_new_tokens=120, batch_size=4)
-    assert sum(check_format(a).ok for a in answers) >= 2  # the warm-up taught the format
-    assert any(parse_answer(a).country == t.country for a, t in zip(answers, truths))
+    texts = answers(model, processor, prompts, max_new_tokens=120, batch_size=4)
+    assert sum(check_format(a).ok for a in texts) >= 2  # the warm-up taught the format
+    assert any(parse_answer(a).country == t.country for a, t in zip(texts, truths))
 
     hard = hard_clips(model, processor, prompts, truths, 4, samples=4, temperature=2.0, max_new_tokens=120)
     assert len(hard) >= 1 and len(set(hard.tolist())) == len(hard)
@@ -73,7 +82,7 @@ def test_full_warm_up_then_two_grpo_steps_change_the_weights_and_log_rewards(cli
     changed = [name for name, p in model.named_parameters() if not torch.equal(before[name], p)]
     assert len(changed) > len(before) // 2
 
-    states = pooled_states(model, processor, prompts, answers, batch_size=3)  # two batches, left padded
+    states = pooled_states(model, processor, prompts, texts, batch_size=3)  # two batches, left padded
     assert states.shape == (4, model.config.text_config.hidden_size) and np.isfinite(states).all()
-    single = pooled_states(model, processor, prompts[3:], answers[3:])
+    single = pooled_states(model, processor, prompts[3:], texts[3:])
     np.testing.assert_allclose(states[3], single[0], atol=1e-4)  # padding does not leak into the pool

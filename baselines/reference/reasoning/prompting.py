@@ -1,5 +1,6 @@
 """The reasoning stage's prompt (keyframes as images + named atoms as text), the model and processor
-it runs on, batched generation with left padding, and the pooled hidden state stage 3 reads.
+it runs on, answers through the shared batched generation (:mod:`baselines.generation`, left
+padding), and the pooled hidden state stage 3 reads.
 
 Primary model: Qwen2.5-VL (``Qwen/Qwen2.5-VL-3B-Instruct`` at real size); any
 ``AutoModelForImageTextToText`` whose processor TRL's ``GRPOTrainer`` accepts works too.
@@ -105,25 +106,14 @@ def encode(processor: Any, prompts: Sequence[ClipPrompt], completions: Sequence[
     return dict(processor(text=texts, images=images or None, padding=True, return_tensors="pt"))
 
 
-def generate_batched(model: Any, processor: Any, prompts: Sequence[ClipPrompt], *, batch_size: int = 16,
-                     max_new_tokens: int = 256, temperature: float = 0.0, num_return_sequences: int = 1) -> list[str]:
-    """Answers for many clips, ``batch_size`` at a time with left padding (one at a time wastes a GPU).
+def answers(model: Any, processor: Any, prompts: Sequence[ClipPrompt], *, batch_size: int = 16,
+            max_new_tokens: int = 256, temperature: float = 0.0, samples: int = 1) -> list[str]:
+    """``samples`` answers per clip (clip-major), through the shared left-padded batched generation."""
+    from baselines.generation import generate_batched
 
-    Returns ``len(prompts) * num_return_sequences`` texts, clip-major.
-    """
-    import torch
-
-    sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
-    pad = processor.tokenizer.pad_token_id
-    out: list[str] = []
-    for start in range(0, len(prompts), batch_size):
-        inputs = _to(encode(processor, prompts[start:start + batch_size]), model.device)
-        with torch.inference_mode():
-            ids = model.generate(**inputs, max_new_tokens=max_new_tokens, num_return_sequences=num_return_sequences,
-                                 pad_token_id=pad, **sampling)
-        new = ids[:, inputs["input_ids"].shape[1]:]
-        out.extend(text.strip() for text in processor.tokenizer.batch_decode(new, skip_special_tokens=True))
-    return out
+    repeated = [p for p in prompts for _ in range(samples)]
+    return generate_batched(model, processor, [p.text for p in repeated], [p.images for p in repeated],
+                            max_new_tokens, batch_size, temperature=temperature)
 
 
 def pooled_states(model: Any, processor: Any, prompts: Sequence[ClipPrompt], completions: Sequence[str], *,

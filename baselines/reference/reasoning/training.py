@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from avg_bench.errors import AvgBenchError
-from baselines.reference.reasoning.prompting import ClipPrompt, encode, generate_batched
+from baselines.reference.reasoning.prompting import ClipPrompt, answers, encode
 from baselines.reference.reasoning.rewards import select_hard_clips, total_reward, trl_reward_functions
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]  # every linear layer of the LM
@@ -87,8 +87,8 @@ def hard_clips(model: Any, processor: Any, prompts: Sequence[ClipPrompt], truths
                samples: int = 4, temperature: float = 1.0, max_new_tokens: int = 256,
                batch_size: int = 16) -> np.ndarray:
     """Indices of up to ``n`` clips whose sampled answers disagree in reward, hardest first."""
-    texts = generate_batched(model, processor, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                             temperature=temperature, num_return_sequences=samples)
+    texts = answers(model, processor, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                    temperature=temperature, samples=samples)
     repeat = [t for t in truths for _ in range(samples)]
     truth = {level: [getattr(t, level) for t in repeat] for level in ("continent", "country", "region", "city")}
     rewards = total_reward(texts, [t.lat for t in repeat], [t.lon for t in repeat], truth)
