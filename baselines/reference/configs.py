@@ -28,8 +28,8 @@ class ReferenceConfig:
     n_experts: int = 2
     sae_steps: int = 300
     reasoning_clips: int = 32  # training clips for warm-up and hard-clip mining (0: all)
-    warmup_steps: int = 80
-    warmup_lr: float = 5e-3
+    warmup_steps: int = 100
+    warmup_lr: float = 1e-2
     warmup_batch: int = 4
     lora: bool = False
     lora_rank: int = 16
