@@ -190,7 +190,7 @@ class ReferencePipeline(EmbeddingPredictor):
                     self.vlm, self.processor, [sub_prompts[i] for i in hard], [sub_truths[i] for i in hard],
                     output_dir=scratch, steps=c.grpo_steps, num_generations=c.num_generations,
                     max_completion_length=c.max_new_tokens, lr=c.grpo_lr, evidence=self.use_audio, lora=c.lora,
-                    lora_rank=c.lora_rank, device=self.device, seed=self.seed)
+                    lora_rank=c.lora_rank, device=self.device, bf16=c.dtype == "bf16", seed=self.seed)
             self.log["grpo"] = [{k: v for k, v in row.items() if k.startswith(("reward", "rewards/"))}
                                 for row in history if "reward" in row]
             clock("grpo")

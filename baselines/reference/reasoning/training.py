@@ -98,7 +98,8 @@ def hard_clips(model: Any, processor: Any, prompts: Sequence[ClipPrompt], truths
 def grpo(model: Any, processor: Any, prompts: Sequence[ClipPrompt], truths: Sequence[ClipTruth], *, output_dir: str | Path,
          steps: int, num_generations: int = 8, max_completion_length: int = 256, lr: float = 1e-6,
          temperature: float = 1.0, evidence: bool = False, lora: bool = False, lora_rank: int = 16,
-         device: str = "cpu", use_vllm: bool | None = None, seed: int = 0) -> tuple[Any, list[dict]]:
+         device: str = "cpu", bf16: bool = False, use_vllm: bool | None = None,
+         seed: int = 0) -> tuple[Any, list[dict]]:
     """GRPO with TRL; returns the trained model and TRL's log history (rewards per step)."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
@@ -116,7 +117,7 @@ def grpo(model: Any, processor: Any, prompts: Sequence[ClipPrompt], truths: Sequ
         output_dir=str(output_dir), max_steps=steps, learning_rate=lr, num_generations=num_generations,
         per_device_train_batch_size=num_generations, gradient_accumulation_steps=1,
         max_completion_length=max_completion_length, temperature=temperature, beta=0.0,
-        logging_steps=1, save_strategy="no", report_to=[], seed=seed, use_cpu=device == "cpu", bf16=device != "cpu",
+        logging_steps=1, save_strategy="no", report_to=[], seed=seed, use_cpu=device == "cpu", bf16=bf16 and device != "cpu",
         gradient_checkpointing=False, use_vllm=use_vllm, disable_tqdm=True,
     )
     peft_config = None
