@@ -60,8 +60,9 @@ def markdown(results: dict[str, Results], paired: dict[str, Results], *, title: 
     """The accuracy table with 95% CIs, then the paired differences (full minus row) with p-values."""
     from baselines.summary import markdown_table
 
-    lines = [title, "", markdown_table(results), "", "Paired cluster bootstrap, `avg-reference` minus each row "
-             "(difference in percentage points, GeoScore in points; 95% CI; two-sided p):", ""]
+    caption = ("Paired cluster bootstrap, `avg-reference` minus each row "
+               "(difference in percentage points, GeoScore in points; 95% CI; two-sided p):")
+    lines = [title, "", markdown_table(results), "", caption, ""]
     header = ["`avg-reference` vs", *(label for _, label in PAIRED)]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, result in paired.items():
@@ -78,7 +79,7 @@ def markdown(results: dict[str, Results], paired: dict[str, Results], *, title: 
 
 def write_readme(readme: Path, table: str) -> None:
     text = readme.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):
         raise SystemExit(f"{readme}: no {START} ... {END} markers to replace")
     readme.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))

@@ -8,10 +8,21 @@ import pytest
 from avg_bench.geo.sphere import haversine_km
 from baselines.answer_parser import parse_answer
 from baselines.reference.reasoning.rewards import (
-    answer_distances, distance_reward, evidence_reward, format_reward, hierarchy_reward, select_hard_clips,
-    total_reward, trl_reward_functions,
+    answer_distances,
+    distance_reward,
+    evidence_reward,
+    format_reward,
+    hierarchy_reward,
+    select_hard_clips,
+    total_reward,
+    trl_reward_functions,
 )
-from baselines.reference.reasoning.targets import ChainOfRegion, chains_of_region, check_format, reasoning_target
+from baselines.reference.reasoning.targets import (
+    ChainOfRegion,
+    chains_of_region,
+    check_format,
+    reasoning_target,
+)
 
 PARIS = ChainOfRegion("Europe", "France", "FR", "Ile-de-France", "Paris", 48.8566, 2.3522)
 TRUTH = {"continent": ["Europe"], "country": ["France"], "region": ["Ile-de-France"], "city": ["Paris"]}

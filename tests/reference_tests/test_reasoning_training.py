@@ -8,7 +8,13 @@ import torch
 from PIL import Image
 
 from baselines.answer_parser import parse_answer
-from baselines.reference.reasoning.prompting import ClipPrompt, answers, load_processor, pooled_states, prompt_text
+from baselines.reference.reasoning.prompting import (
+    ClipPrompt,
+    answers,
+    load_processor,
+    pooled_states,
+    prompt_text,
+)
 from baselines.reference.reasoning.targets import chains_of_region, check_format, reasoning_target
 from baselines.reference.reasoning.tiny import build_tiny_qwen_vl
 from baselines.reference.reasoning.training import ClipTruth, grpo, hard_clips, warm_up

@@ -117,7 +117,7 @@ def trl_reward_functions(*, evidence: bool = False) -> list[Callable[..., list[f
     """The rewards as TRL reward functions; the dataset must have ``lat``, ``lon``, ``continent``,
     ``country``, ``region``, ``city`` (and ``atom_names`` for evidence) columns."""
 
-    def format(completions, **_) -> list[float]:  # noqa: A001 - the name TRL logs
+    def format(completions, **_) -> list[float]:
         return format_reward(completion_texts(completions)).tolist()
 
     def distance(completions, lat, lon, **_) -> list[float]:

@@ -29,7 +29,7 @@ from baselines.answer_parser import format_answer, parse_answer
 
 #: Steps of the reasoning, in order; the validator checks that they appear in this order.
 STEPS = ("continent", "country", "region", "city")
-_STEP_LINE = re.compile(r"^Step (?P<n>[1-4]), (?P<level>continent|country|region|city) -> (?P<value>.+)$", re.M)
+_STEP_LINE = re.compile(r"^Step (?P<n>[1-4]), (?P<level>continent|country|region|city) -> (?P<value>.+)$", re.MULTILINE)
 _PALETTE = {
     "green": (70, 120, 60), "blue": (70, 110, 170), "grey": (128, 128, 128), "brown": (130, 95, 60),
     "red": (170, 60, 50), "yellow": (200, 180, 70), "white": (225, 225, 225), "black": (25, 25, 25),

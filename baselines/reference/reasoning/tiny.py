@@ -27,8 +27,12 @@ def build_tiny_qwen_vl(folder: str | Path, corpus: Sequence[str], *, vocab_size:
     """Write a tiny Qwen2.5-VL checkpoint (model, tokenizer, image processor) to ``folder``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2VLImageProcessorPil)
+    from transformers import (
+        PreTrainedTokenizerFast,
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2VLImageProcessorPil,
+    )
 
     folder = Path(folder)
     torch.manual_seed(seed)

@@ -22,7 +22,11 @@ import numpy as np
 
 from avg_bench.errors import AvgBenchError
 from baselines.reference.reasoning.prompting import ClipPrompt, answers, encode
-from baselines.reference.reasoning.rewards import select_hard_clips, total_reward, trl_reward_functions
+from baselines.reference.reasoning.rewards import (
+    select_hard_clips,
+    total_reward,
+    trl_reward_functions,
+)
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]  # every linear layer of the LM
 
