@@ -45,6 +45,9 @@ BASELINES: dict[str, BaselineEntry] = {
         BaselineEntry("flow-visual", "baselines.flow_baselines:FlowVisual", "the stage-3 flow head on S² over keyframe embeddings", ("video",), "reference"),
         BaselineEntry("flow-av", "baselines.flow_baselines:FlowAudioVisual", "the stage-3 flow head on S² over sound and picture", ("audio", "video"), "reference"),
         BaselineEntry("audio-atoms", "baselines.flow_baselines:AudioAtomsBaseline", "acoustic atoms (MAR-SAE) + flow head: the audio-only reference", ("audio",), "reference"),
+        BaselineEntry("avg-reference", "baselines.reference.pipeline:ReferencePipeline", "the three-stage reference: acoustic atoms -> GRPO-trained VLM reasoning -> flow on S²", ("audio", "video"), "reasoning"),
+        BaselineEntry("avg-reference-vision", "baselines.reference.pipeline:ReferenceVision", "avg-reference without the soundtrack (no atoms): the vision ablation", ("video",), "reasoning"),
+        BaselineEntry("avg-reference-audio", "baselines.reference.pipeline:ReferenceAudio", "avg-reference without the frames (atoms as text only): the audio ablation", ("audio",), "reasoning"),
         BaselineEntry("vlm-zero-shot", "baselines.vlm:VlmZeroShot", "a Hugging Face VLM shown the keyframes, asked for the Chain of Region and coordinates", ("video",), "encoders"),
     )
 }

@@ -44,7 +44,8 @@ def test_predictions_check_their_shapes(bad, message):
 
 def test_every_registered_baseline_loads_and_lists_its_options():
     assert list(BASELINES) == ["random-sphere", "train-prior", "knn-audio", "knn-visual", "knn-av", "flow-audio",
-                              "flow-visual", "flow-av", "audio-atoms", "vlm-zero-shot"]
+                              "flow-visual", "flow-av", "audio-atoms", "avg-reference", "avg-reference-vision",
+                              "avg-reference-audio", "vlm-zero-shot"]
     for entry in BASELINES.values():
         cls = entry.load()
         assert cls.name == entry.name and tuple(cls.modalities) == entry.modalities

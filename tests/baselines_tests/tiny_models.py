@@ -14,16 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-QWEN_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                       "<|image_pad|>", "<|video_pad|>"]
-#: Qwen's chat format, reduced to what the prompt uses: images as vision-wrapped pads, then text.
-QWEN_CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for c in message['content'] %}{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% else %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+# One definition of Qwen's special tokens and reduced chat format, shared with the pipeline's tiny VLM.
+from baselines.reference.reasoning.tiny import CHAT_TEMPLATE as QWEN_CHAT_TEMPLATE  # noqa: E402
+from baselines.reference.reasoning.tiny import SPECIAL_TOKENS as QWEN_SPECIAL_TOKENS  # noqa: E402
+
 TINY_ANSWER = "Answer:\nContinent: Europe\nCountry: France\nRegion: Ile-de-France\nCity: Paris\nCoordinates: 48.8566, 2.3522"
 
 
