@@ -30,8 +30,8 @@ from typing import Callable, Iterator
 
 from avg_bench.cache import atomic_write_bytes
 
-#: The demo host's port when free: the remote manifest holds its URLs, and the dataset revision hashes
-#: the manifest, so a fixed port keeps the revision the same from run to run.
+#: The demo host's port when free: the remote manifest holds its URLs, so a fixed port keeps that file
+#: (and the manifest hash in build_info.json) the same from run to run; the revision ignores URLs.
 HOST_PORT = 47319
 STEPS = 8
 
