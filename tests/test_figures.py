@@ -6,7 +6,6 @@ JSON's accuracies. Model names are user text (``$\\frac{$`` must not reach matht
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

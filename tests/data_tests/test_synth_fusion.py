@@ -13,7 +13,7 @@ from avg_bench.data import synth as S
 from avg_bench.data.locations import load_locations
 from avg_bench.data.manifest import read_manifest, resolve_source
 from avg_bench.errors import AvgBenchError
-from data_tests.test_synth import _clip, _colour_features, _log_band_energies, needs_media_tools
+from data_tests.test_synth import _clip, _colour_features, _log_band_energies
 
 GROUP = 3
 PLACES = S.pick_locations(load_locations(), 6, seed=0)  # 6 continents: two groups of 3
@@ -66,7 +66,6 @@ def test_frames_depend_on_the_group_only_and_sound_on_the_rank_only():
     }
 
 
-@needs_media_tools
 def test_visual_retrieval_stops_at_the_group_and_audio_visual_finds_the_place(fusion):
     """Clips of video 1 matched to clips of video 0 (nearest neighbour, standardised features):
     colour statistics find the group of every clip but the place of no more than 1/GROUP of them
@@ -120,7 +119,6 @@ def test_places_must_divide_into_groups(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-@needs_media_tools
 def test_cli_writes_the_fusion_variant(tmp_path):
     from typer.testing import CliRunner
 

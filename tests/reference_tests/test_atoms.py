@@ -13,7 +13,7 @@ import torch
 
 from baselines.reference.errors import CheckpointError, ReferenceModelError
 from baselines.reference.perception import AudioAtoms, SAEConfig
-from baselines.reference.perception.naming import enrichment_names, hypergeom_sf, text_names
+from baselines.reference.perception.naming import enrichment_names, hypergeom_sf
 from baselines.reference.perception.sae import topk_keep
 from baselines.reference.precision import FlowLocator
 from reference_tests.planted import planted_clips, recovery

@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from avg_bench.data.build import build_dataset
 from avg_bench.data.fetch import FetchOptions
