@@ -3,6 +3,8 @@ the local leaderboard the demo submits to (entries scored by the one scorer, re-
 
 from __future__ import annotations
 
+import dataclasses
+
 import urllib.request
 
 import pytest
@@ -71,10 +73,10 @@ def test_demo_board_scores_entries_like_the_cli_and_reuses_them(synth_dataset, t
     try:
         for name, entry_id in board.entries.items():
             assert store.entry(lb.engine, entry_id)["status"] == store.SCORED
-            scored = lb.results(entry_id)
+            scored = lb.results(entry_id)  # the publishable record: plain JSON values
             for metric in ("acc@25km", "acc@750km", "geoscore", "median_km"):
-                assert scored.metrics[metric] == local[name].metrics[metric]
-            assert scored.dataset["synthetic"] is True and scored.dataset["revision"] == revision
+                assert scored["metrics"][metric] == dataclasses.asdict(local[name].metrics[metric])
+            assert scored["dataset"]["synthetic"] is True and scored["dataset"]["revision"] == revision
     finally:
         lb.stop()
     again = submit_demo(tmp_path / "board", synth_dataset.root, synth_dataset.labels_dir, predictions,

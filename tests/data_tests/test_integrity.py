@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import datasets
 import pytest
 
 from avg_bench.data.fingerprints import audio_similarity
@@ -19,7 +20,6 @@ from avg_bench.data.publish import PublishError, plan
 from avg_bench.data.validate import NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_AUDIO_SIMILARITY
 from data_tests.planting import copy_dataset, rewrite, violations
 
-datasets = pytest.importorskip("datasets", reason="the hf extra (datasets, torch, torchcodec) is part of the test extra")
 CLI = str(Path(sys.executable).parent / "avg-bench")
 FINGERPRINT = ["clip_id", "split", "video_sha256", "audio_sha256", "keyframe_phash", "audio_fingerprint"]
 
