@@ -19,7 +19,6 @@ from baselines.reference.reasoning.targets import chains_of_region, check_format
 from baselines.reference.reasoning.tiny import build_tiny_qwen_vl
 from baselines.reference.reasoning.training import ClipTruth, grpo, hard_clips, warm_up
 
-pytest.importorskip("trl", reason="stage 2 needs the reasoning extra: pip install -e '.[reasoning]'")
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from baselines.answer_parser import parse_answer
 from baselines.reference.pipeline import ReferenceAudio, ReferencePipeline, ReferenceVision
