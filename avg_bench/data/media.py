@@ -101,16 +101,6 @@ class MediaInfo:
     #: Container-level metadata tags (title, comment, location, creation_time, ...).
     tags: dict[str, str] = field(default_factory=dict, compare=False)
 
-    @property
-    def display_size(self) -> tuple[int, int] | None:
-        """(width, height) as shown: sample aspect ratio applied, rotation applied; None without video."""
-        if self.width is None or self.height is None:
-            return None
-        width, height = self.width * self.sample_aspect_ratio, Fraction(self.height)
-        if self.rotation in (90, 270):
-            width, height = height, width
-        return round(width), round(height)
-
 
 @dataclass(frozen=True)
 class ProcessedClip:
@@ -414,15 +404,6 @@ def _finish(work: Path, out_dir: Path, pcm_bytes: bytes | None, fmt: CanonicalFo
         audio_fingerprint=audio_fingerprint(pcm, fmt.sample_rate) if pcm is not None else "",
         failed_checks=tuple(failed),
     )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sha256_synced(path: Path) -> str:

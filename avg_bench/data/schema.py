@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -30,7 +30,6 @@ from avg_bench.jsonl import FieldProblem, coordinate, described, identifier, req
 LOCATION_ID = re.compile(r"L\d{4}")
 #: Opaque clip ids: a short prefix, a dash, 10 lower-case hex digits (a hash, never a position).
 CLIP_ID = re.compile(r"[a-z][a-z0-9]{1,15}-[0-9a-f]{10}")
-SHA256 = re.compile(r"[0-9a-f]{64}")
 COORD_SOURCES = ("centroid", "geotag", "manual")
 CONTINENTS = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
 #: Where a source video lives: a platform fetched with yt-dlp, a URL, or a local file.
@@ -182,10 +181,6 @@ class ClipRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
 
 
 # The parquet schema of dataset shards: (column, arrow type, Hugging Face feature) in file order.

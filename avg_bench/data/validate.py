@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from avg_bench.cache import sha256_file
 from avg_bench.data.build import CHECKSUMS, default_labels_dir
 from avg_bench.data.holdout import HELDOUT_FILE, commitment, read_heldout
-from avg_bench.data.public import PUBLIC_MANIFEST, manifest_problems, shard_problems
 from avg_bench.data.manifest import read_manifest, resolve_source
+from avg_bench.data.public import PUBLIC_MANIFEST, manifest_problems, shard_problems
 from avg_bench.data.schema import ClipRecord
 from avg_bench.data.splits import SPLITS
 from avg_bench.errors import AvgBenchError
@@ -259,7 +260,7 @@ def _check_checksums(root: Path, report: ValidationReport) -> None:
     for name, digest in sorted(listed.items()):
         if name not in present:
             report.add("checksum", name, "listed in checksums.sha256 but missing")
-        elif hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
+        elif sha256_file(root / name) != digest:
             report.add("checksum", name, "sha256 differs from checksums.sha256 (corrupted or modified shard)")
 
 

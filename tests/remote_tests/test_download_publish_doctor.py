@@ -13,7 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from avg_bench.data.download import DownloadError, download_hub, download_mirror, sha256_of
+from avg_bench.cache import sha256_file
+from avg_bench.data.download import DownloadError, download_hub, download_mirror
 from avg_bench.data.publish import PublishError, plan, publish
 from remote_host import Fault, VideoHost
 
@@ -33,7 +34,7 @@ def test_mirror_download_resumes_after_a_cut_and_verifies(local_build, tmp_path)
         assert result.files == val and result.resumed == val  # cut once, then resumed by Range
         assert any(path == "/" + val[0] and r and not r.startswith("bytes=0-") for path, r in mirror.ranges)
     for name in val:
-        assert sha256_of(tmp_path / "got" / name) == expected[name]
+        assert sha256_file(tmp_path / "got" / name) == expected[name]
     assert (tmp_path / "got" / "README.md").is_file()
 
 
@@ -164,7 +165,7 @@ def test_a_complete_part_file_is_finished_on_the_next_run(local_build, tmp_path)
     assert asked.count("/" + wrong) == 2  # the 416, then the whole file
     assert complete in result.resumed and result.files == names
     for name in names:
-        assert sha256_of(tmp_path / "got" / name) == expected[name]
+        assert sha256_file(tmp_path / "got" / name) == expected[name]
         assert not (tmp_path / "got" / (name + ".part")).exists()
 
 
