@@ -107,6 +107,8 @@ def as_resamples(weights: "NDArray[np.int32] | Resamples") -> "Resamples | _Fixe
 class _Fixed:
     """An explicit weight matrix behaving like :class:`Resamples` (one block)."""
 
+    budget_bytes = MEMORY_BUDGET
+
     def __init__(self, weights: NDArray[np.int32]) -> None:
         self.weights = weights
         self.shape = weights.shape
@@ -181,24 +183,43 @@ def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights
     block_of = np.arange(n) * n_blocks // n  # positional blocks: ties in x cannot straddle ambiguity
     starts = np.searchsorted(block_of, np.arange(n_blocks + 1))  # starts[-1] == n
     width = int(np.diff(starts).max())
-    out = [_medians_of_block(rows, x_sorted, cluster_sorted, starts, n_blocks, width)
-           for rows in weights.sized_for(n).blocks()]
+    n_clusters = weights.shape[1]
+    if n_clusters * n_blocks * 8 <= weights.budget_bytes:
+        # The (locations x blocks) clip counts fit: one matrix product per block of resamples gives the
+        # cumulative weights, ~2x faster at AVG's size than gathering every clip's weight.
+        per_block = np.bincount(cluster_sorted * n_blocks + block_of, minlength=n_clusters * n_blocks)
+        per_block = per_block.reshape(n_clusters, n_blocks).astype(np.float64)
+        blocks = weights.blocks()
+    else:  # millions of locations: per-clip weights, in blocks sized for n columns
+        per_block = None
+        blocks = weights.sized_for(n).blocks()
+    out = [_medians_of_block(rows, x_sorted, cluster_sorted, starts, n_blocks, width, per_block) for rows in blocks]
     return np.concatenate(out)
 
 
-def _medians_of_block(weights: NDArray[np.int32], x_sorted, cluster_sorted, starts, n_blocks: int, width: int) -> NDArray[np.float64]:
+def _medians_of_block(weights: NDArray[np.int32], x_sorted, cluster_sorted, starts, n_blocks: int, width: int,
+                      per_block: NDArray[np.float64] | None) -> NDArray[np.float64]:
     n_resamples, n = weights.shape[0], len(x_sorted)
-    clip_weights = weights[:, cluster_sorted]  # (rows, n): each sorted clip's draw count
-    cumulative = np.cumsum(np.add.reduceat(clip_weights, starts[:-1], axis=1, dtype=np.float64), axis=1)
-    total = cumulative[:, -1].astype(np.int64)
     rows = np.arange(n_resamples)[:, None]
+    if per_block is not None:
+        cumulative = np.cumsum(weights.astype(np.float64) @ per_block, axis=1)
+
+        def weight_at(position: NDArray[np.intp]) -> NDArray[np.int32]:
+            return weights[rows, cluster_sorted[position]]
+    else:
+        clip_weights = weights[:, cluster_sorted]  # (rows, n): each sorted clip's draw count
+        cumulative = np.cumsum(np.add.reduceat(clip_weights, starts[:-1], axis=1, dtype=np.float64), axis=1)
+
+        def weight_at(position: NDArray[np.intp]) -> NDArray[np.int32]:
+            return clip_weights[rows, position]
+    total = cumulative[:, -1].astype(np.int64)
 
     def order_statistic(rank: NDArray[np.int64]) -> NDArray[np.float64]:
         block = np.minimum((cumulative < rank[:, None]).sum(axis=1), n_blocks - 1)
         before = np.where(block > 0, cumulative[np.arange(n_resamples), block - 1], 0.0)
         position = starts[block][:, None] + np.arange(width)[None, :]
         inside = position < starts[block + 1][:, None]
-        w = np.where(inside, clip_weights[rows, np.minimum(position, n - 1)], 0)
+        w = np.where(inside, weight_at(np.minimum(position, n - 1)), 0)
         offset = (np.cumsum(w, axis=1) < (rank - before)[:, None]).sum(axis=1)
         return x_sorted[np.minimum(starts[block] + offset, n - 1)]
 
