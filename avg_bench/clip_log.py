@@ -52,7 +52,7 @@ def clip_records(predictions: Any, labels: Labels, *, spec: BenchmarkSpec = AVG_
     state_names = {PREDICTED: "predicted", ABSTAINED: "abstained"}
     for i, clip_id in enumerate(labels.clip_id):
         pred = None
-        if predicted[i]:
+        if pred_hierarchy is not None and predicted[i]:
             j = pred_row[i]
             pred = {"lat": float(scored.lat[i]), "lon": float(scored.lon[i]),
                     **{level: pred_hierarchy.level(level)[j] for level in labels.hierarchy.LEVELS}}

@@ -68,7 +68,7 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
         main.add_column("Macro", justify="right", no_wrap=True)
     for name, estimate in results.metrics.items():
         metric = metrics[name]
-        row = [metric.label, _value(metric, estimate.value), _interval(metric, estimate.ci_low, estimate.ci_high)]
+        row: list[str | Text] = [metric.label, _value(metric, estimate.value), _interval(metric, estimate.ci_low, estimate.ci_high)]
         if not comparison:
             row.append(_value(metric, results.macro[name].value))
         if comparison:

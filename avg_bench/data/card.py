@@ -79,7 +79,7 @@ def format_table(fmt: CanonicalFormat = CANONICAL) -> str:
 def statistics(rows: Sequence[tuple[str, str, str]], counts: dict[str, dict[str, int]]) -> str:
     """Tables of clips per split and per continent; ``rows`` are (clip_id, location_id, continent)."""
     by_continent = Counter(continent for _, _, continent in rows)
-    locations = {}
+    locations: dict[str, str] = {}
     for _, location_id, continent in rows:
         locations.setdefault(location_id, continent)
     locations_by_continent = Counter(locations.values())

@@ -22,7 +22,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.schema import LocationRecord
@@ -107,10 +107,16 @@ def draw_secret_locations(key: bytes, n: int, public: Sequence[LocationRecord]) 
     nearest = (xyz @ taken.T).max(axis=1) if len(public) else np.full(len(candidates), -1.0)
     far = nearest < math.cos(MIN_SEPARATION_KM / 6371.0)
     kept = dataclasses.replace(
-        candidates, **{name: (getattr(candidates, name)[far] if isinstance(getattr(candidates, name), np.ndarray)
-                              else [v for v, ok in zip(getattr(candidates, name), far) if ok])
+        candidates, **{name: _kept(getattr(candidates, name), far)
                        for name in ("geonameid", "name", "lat", "lon", "population", "country", "admin1", "continent")})
     seed = int.from_bytes(hmac.new(key, b"avg-secret-locations", hashlib.sha256).digest()[:8], "big")
     drawn = select_locations(n=n, seed=seed, candidates=kept)
     start = max((int(p.location_id[1:]) for p in public), default=0)
     return [dataclasses.replace(p, location_id=f"L{start + k:04d}") for k, p in enumerate(drawn, start=1)]
+
+
+def _kept(values: Any, keep: Any) -> Any:
+    """The kept entries of one candidate column (an array, or a list for the string columns)."""
+    import numpy as np
+
+    return values[keep] if isinstance(values, np.ndarray) else [v for v, ok in zip(values, keep) if ok]

@@ -36,11 +36,8 @@ CONTINENTS = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
 PLATFORMS = ("youtube", "vimeo", "http", "file", "synthetic")
 
 
-def _string(record: dict, key: str, *, pattern: re.Pattern | None = None, choices: tuple | None = None, optional: bool = False) -> str | None:
-    value = record.get(key)
-    if value is None and optional:
-        return None
-    value = required(record, key) if value is None else value
+def _string(record: dict, key: str, *, pattern: re.Pattern | None = None, choices: tuple | None = None) -> str:
+    value = required(record, key)
     if not isinstance(value, str) or not value:
         raise FieldProblem(f"field {key!r} must be a non-empty string, found {described(value)}")
     if pattern is not None and not pattern.fullmatch(value):
@@ -59,7 +56,11 @@ def _number(record: dict, key: str, *, minimum: float | None = None, integer: bo
         raise FieldProblem(f"field {key!r} must be finite, found {value}")
     if minimum is not None and value < minimum:
         raise FieldProblem(f"field {key!r} must be >= {minimum:g}, found {value!r}")
-    return int(value) if integer else float(value)
+    return float(value)
+
+
+def _integer(record: dict, key: str, *, minimum: int | None = None) -> int:
+    return int(_number(record, key, minimum=minimum, integer=True))
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,14 @@ class LocationRecord:
     def from_dict(cls, record: dict[str, Any]) -> "LocationRecord":
         return cls(
             location_id=_string(record, "location_id", pattern=LOCATION_ID),
-            geonameid=_number(record, "geonameid", minimum=1, integer=True),
+            geonameid=_integer(record, "geonameid", minimum=1),
             name=_string(record, "name"),
             admin1=record.get("admin1") or "",
             country=_string(record, "country", pattern=re.compile(r"[A-Z]{2}")),
             continent=_string(record, "continent", choices=CONTINENTS),
             lat=coordinate(required(record, "lat"), "lat", latitude=True),
             lon=coordinate(required(record, "lon"), "lon", latitude=False),
-            population=_number(record, "population", minimum=0, integer=True),
+            population=_integer(record, "population", minimum=0),
         )
 
 

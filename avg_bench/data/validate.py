@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Set
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -359,7 +360,7 @@ def _check_overlaps(report: ValidationReport, spans: list[tuple[str, str, float,
 
 
 def _check_near_duplicates(rows: list[dict], report: ValidationReport, *, check: str = "near_duplicate",
-                           skip: set[str] = frozenset()) -> None:
+                           skip: Set[str] = frozenset()) -> None:
     """Clips in different splits with near-identical keyframes and soundtracks (banded search).
 
     ``check`` names the violation; clips in ``skip`` are already reported.
@@ -379,7 +380,7 @@ def _check_near_duplicates(rows: list[dict], report: ValidationReport, *, check:
     if not hashes:
         return
     values = np.array(hashes, dtype=np.uint64)
-    owner = np.array(owner)
+    owners = np.array(owner)
     bands = NEAR_DUPLICATE_BITS + 1  # pigeonhole: within 3 bits, one of 4 16-bit bands is identical
     reported = set()
     for band in range(bands):
@@ -394,8 +395,8 @@ def _check_near_duplicates(rows: list[dict], report: ValidationReport, *, check:
                 continue
             for a_pos, a in enumerate(group):
                 for b in group[a_pos + 1:]:
-                    ra, rb = rows[owner[a]], rows[owner[b]]
-                    if ra["split"] == rb["split"] or owner[a] == owner[b] or ra["clip_id"] == rb["clip_id"]:
+                    ra, rb = rows[owners[a]], rows[owners[b]]
+                    if ra["split"] == rb["split"] or owners[a] == owners[b] or ra["clip_id"] == rb["clip_id"]:
                         continue
                     if bin(int(values[a] ^ values[b])).count("1") <= NEAR_DUPLICATE_BITS and same_sound(ra, rb):
                         pair = tuple(sorted((ra["clip_id"], rb["clip_id"])))

@@ -22,7 +22,7 @@ def error_map_figure(runs: Sequence[tuple[str, Results]]):
     fig = new_figure(8.0, 0.6 + 3.3 * panels)
     norm = LogNorm(vmin=1.0, vmax=20000.0)
     mesh = None
-    first = None
+    first: tuple[float, float] | None = None
     for i, (name, results) in enumerate(runs):
         top = 1 - (i + 0.12) / panels
         ax = fig.add_axes((0.06, top - 0.8 / panels, 0.8, 0.8 / panels))
@@ -37,7 +37,7 @@ def error_map_figure(runs: Sequence[tuple[str, Results]]):
         ax.set_aspect("equal")
         ax.tick_params(labelsize=7, colors="#666666")
         literal(ax.set_title(f"{name}: mean error per 10° cell of the true location", fontsize=9))
-    if mesh is not None:
+    if mesh is not None and first is not None:
         colorbar = fig.colorbar(mesh, cax=fig.add_axes((0.89, first[0] + 0.1 * first[1], 0.02, 0.8 * first[1])))
         colorbar.set_label("mean error (km, log scale)", fontsize=8)
         colorbar.ax.tick_params(labelsize=7)

@@ -52,7 +52,7 @@ class Hierarchy:
     def level(self, name: str) -> NDArray[np.object_]:
         return getattr(self, name)
 
-    def take(self, index: ArrayLike) -> "Hierarchy":
+    def take(self, index: NDArray[np.intp] | NDArray[np.bool_]) -> "Hierarchy":
         return Hierarchy(*(self.level(name)[index] for name in self.LEVELS))
 
     def matches(self, other: "Hierarchy") -> dict[str, NDArray[np.bool_]]:

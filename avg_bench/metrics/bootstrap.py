@@ -14,7 +14,7 @@ their last bit: a matrix product sums in another order). AVG-sized bootstraps fi
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,9 +81,9 @@ class Resamples:
             count = min(rows, self.resamples - done)
             draws = rng.integers(0, self.n_clusters, size=(count, self.n_clusters), dtype=np.int64)
             draws += (np.arange(count, dtype=np.int64) * self.n_clusters)[:, None]
-            block = np.bincount(draws.ravel(), minlength=count * self.n_clusters).reshape(count, self.n_clusters)
+            drawn = np.bincount(draws.ravel(), minlength=count * self.n_clusters).reshape(count, self.n_clusters)
             del draws
-            block = block.astype(np.int32) if self.columns is None else block[:, self.columns].astype(np.int32)
+            block: NDArray[np.int32] = (drawn if self.columns is None else drawn[:, self.columns]).astype(np.int32)
             if count == self.resamples and self.columns is None:
                 self._cached = block  # it fits whole: later subgroups and metrics reuse it
             yield block
@@ -100,8 +100,13 @@ def _compose(outer: NDArray[np.bool_], inner: NDArray[np.bool_]) -> NDArray[np.b
     return combined
 
 
-def as_resamples(weights: "NDArray[np.int32] | Resamples") -> "Resamples | _Fixed":
-    return weights if isinstance(weights, Resamples) else _Fixed(np.asarray(weights))
+#: Resample weights as callers give them: a matrix, or blocks drawn on demand.
+Weights = Union[NDArray[np.int32], "Resamples", "_Fixed"]
+
+
+def as_resamples(weights: Weights) -> "Resamples | _Fixed":
+    """Weights as an object that yields blocks of resamples (a matrix is one block)."""
+    return weights if isinstance(weights, (Resamples, _Fixed)) else _Fixed(np.asarray(weights))
 
 
 class _Fixed:
@@ -141,26 +146,26 @@ def cluster_sums(values: NDArray[np.float64], cluster: NDArray[np.intp], n_clust
 
 
 def bootstrap_means(
-    values: NDArray[np.float64], cluster: NDArray[np.intp], weights: "NDArray[np.int32] | Resamples",
+    values: NDArray[np.float64], cluster: NDArray[np.intp], weights: Weights,
     columns: NDArray[np.intp] | None = None,
 ) -> NDArray[np.float64]:
     """Clip-level mean of every column (or of ``columns``) in every resample, shape ``(B, n_columns)``.
 
     NaN where a resample holds none of the clips (possible for a subgroup such as a continent).
     """
-    weights = as_resamples(weights)
-    n_clusters = weights.shape[1]
+    resamples = as_resamples(weights)
+    n_clusters = resamples.shape[1]
     sums = cluster_sums(values, cluster, n_clusters, columns)
     counts = np.bincount(cluster, minlength=n_clusters).astype(np.float64)
     out = []
-    for block in weights.blocks():
+    for block in resamples.blocks():
         w = block.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             out.append((w @ sums) / (w @ counts)[:, None])
     return np.concatenate(out)
 
 
-def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights: "NDArray[np.int32] | Resamples") -> NDArray[np.float64]:
+def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights: Weights) -> NDArray[np.float64]:
     """Median of ``x`` over the clips of every resample, shape ``(B,)``; NaN for an empty resample.
 
     A resample is a weighted sample (clip weight = its location's draw count); its median is an
@@ -173,26 +178,26 @@ def bootstrap_medians(x: NDArray[np.float64], cluster: NDArray[np.intp], weights
     >>> bootstrap_medians(x, cluster, np.array([[1, 1, 1], [0, 0, 3], [2, 1, 0]], dtype=np.int32)).tolist()
     [2.5, 10.0, 2.0]
     """
-    weights = as_resamples(weights)
+    resamples = as_resamples(weights)
     n = len(x)
     if n == 0:
-        return np.full(weights.shape[0], np.nan)
+        return np.full(resamples.shape[0], np.nan)
     order = np.argsort(x, kind="stable")
     x_sorted, cluster_sorted = x[order], cluster[order]
     n_blocks = max(1, min(n, int(np.sqrt(n))))
     block_of = np.arange(n) * n_blocks // n  # positional blocks: ties in x cannot straddle ambiguity
     starts = np.searchsorted(block_of, np.arange(n_blocks + 1))  # starts[-1] == n
     width = int(np.diff(starts).max())
-    n_clusters = weights.shape[1]
-    if n_clusters * n_blocks * 8 <= weights.budget_bytes:
+    n_clusters = resamples.shape[1]
+    per_block: NDArray[np.float64] | None = None
+    if n_clusters * n_blocks * 8 <= resamples.budget_bytes:
         # The (locations x blocks) clip counts fit: one matrix product per block of resamples gives the
         # cumulative weights, ~2x faster at AVG's size than gathering every clip's weight.
-        per_block = np.bincount(cluster_sorted * n_blocks + block_of, minlength=n_clusters * n_blocks)
-        per_block = per_block.reshape(n_clusters, n_blocks).astype(np.float64)
-        blocks = weights.blocks()
+        counts = np.bincount(cluster_sorted * n_blocks + block_of, minlength=n_clusters * n_blocks)
+        per_block = counts.reshape(n_clusters, n_blocks).astype(np.float64)
+        blocks = resamples.blocks()
     else:  # millions of locations: per-clip weights, in blocks sized for n columns
-        per_block = None
-        blocks = weights.sized_for(n).blocks()
+        blocks = resamples.sized_for(n).blocks()
     out = [_medians_of_block(rows, x_sorted, cluster_sorted, starts, n_blocks, width, per_block) for rows in blocks]
     return np.concatenate(out)
 

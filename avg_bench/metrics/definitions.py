@@ -89,7 +89,7 @@ def clip_scores(
     distance[predicted] = haversine_km(
         true_lat[predicted], true_lon[predicted], pred_lat[predicted], pred_lon[predicted], radius_km=spec.radius_km
     )
-    columns = [distance <= radius for radius in spec.thresholds_km.values()]
+    columns: list[NDArray[np.float64] | NDArray[np.bool_]] = [distance <= radius for radius in spec.thresholds_km.values()]
     score = geoscore(distance, spec)
     score[~predicted] = 0.0
     columns += [score, distance, distance]

@@ -29,7 +29,10 @@ class Summary:
         }
 
     def __sub__(self, other: "Summary") -> "Summary":
-        resampled = None if self.resampled is None else self.resampled - other.resampled
+        resampled = None
+        if self.resampled is not None:
+            assert other.resampled is not None, "a paired difference needs both summaries resampled"
+            resampled = self.resampled - other.resampled
         return Summary(self.point - other.point, resampled)
 
 
@@ -50,15 +53,15 @@ def summarise(
     point[median] = np.median(values[:, median], axis=0)
     if weights is None:
         return Summary(point, None)
-    weights = as_resamples(weights)
-    present = np.bincount(cluster, minlength=weights.shape[1]) > 0
+    resamples = as_resamples(weights)
+    present = np.bincount(cluster, minlength=resamples.shape[1]) > 0
     if not present.all():  # a subgroup: drop the locations it has no clips in
         cluster = (np.cumsum(present) - 1)[cluster]
-        weights = weights.select(present)
-    resampled = np.empty((weights.shape[0], len(metrics)))
-    resampled[:, ~median] = bootstrap_means(values, cluster, weights, columns=np.flatnonzero(~median))
+        resamples = resamples.select(present)
+    resampled = np.empty((resamples.shape[0], len(metrics)))
+    resampled[:, ~median] = bootstrap_means(values, cluster, resamples, columns=np.flatnonzero(~median))
     for column in np.flatnonzero(median):
-        resampled[:, column] = bootstrap_medians(values[:, column], cluster, weights)
+        resampled[:, column] = bootstrap_medians(values[:, column], cluster, resamples)
     return Summary(point, resampled)
 
 
