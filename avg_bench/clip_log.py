@@ -8,8 +8,9 @@ would hand out the labels themselves, so it is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -26,6 +26,7 @@ ENCODERS = ("libx264", "aac", "flac", "mjpeg")
 
 @dataclass(frozen=True)
 class Check:
+    """One finding of ``avg-bench doctor``: what was checked, whether it passed, and how to fix it."""
     name: str
     ok: bool
     detail: str
@@ -38,6 +39,7 @@ def _run(args: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess:
 
 
 def check_ytdlp(today: dt.date | None = None) -> Check:
+    """yt-dlp is installed and recent enough (platforms change and old releases stop working)."""
     try:
         from yt_dlp.version import __version__ as version
     except ImportError:
@@ -53,6 +55,7 @@ def check_ytdlp(today: dt.date | None = None) -> Check:
 
 
 def check_js_runtime() -> Check:
+    """A JavaScript runtime (deno or node), which yt-dlp needs for some platforms' signatures."""
     for name in ("deno", "node"):
         path = find_tool(name)
         if path:
@@ -66,6 +69,7 @@ def check_js_runtime() -> Check:
 
 
 def check_ffmpeg() -> list[Check]:
+    """Ffmpeg and ffprobe are on PATH and run."""
     checks = []
     for name in ("ffmpeg", "ffprobe"):
         path = find_tool(name)
@@ -85,6 +89,7 @@ def check_ffmpeg() -> list[Check]:
 
 
 def check_torchcodec() -> Check:
+    """Torchcodec imports beside the installed torch and ffmpeg (datasets decodes media with it)."""
     try:
         done = _run([sys.executable, "-c", "import torchcodec.decoders; import torchcodec; print(torchcodec.__version__)"], timeout=120)
     except subprocess.TimeoutExpired:
@@ -98,6 +103,7 @@ def check_torchcodec() -> Check:
 
 
 def check_disk(path: Path, min_free_gib: float = MIN_FREE_GIB) -> list[Check]:
+    """Enough free disk where the dataset will be written."""
     probe_dir = path
     while not probe_dir.exists() and probe_dir != probe_dir.parent:
         probe_dir = probe_dir.parent
@@ -114,9 +120,11 @@ def check_disk(path: Path, min_free_gib: float = MIN_FREE_GIB) -> list[Check]:
 
 
 def run_checks(path: str | Path = ".", *, min_free_gib: float = MIN_FREE_GIB) -> list[Check]:
+    """Every check, in the order ``avg-bench doctor`` prints them."""
     return [check_ytdlp(), check_js_runtime(), *check_ffmpeg(), check_torchcodec(),
             *check_disk(Path(path).absolute(), min_free_gib)]
 
 
 def as_dicts(checks: list[Check]) -> list[dict]:
+    """The checks as JSON-ready dicts (``avg-bench doctor --json``)."""
     return [asdict(c) for c in checks]

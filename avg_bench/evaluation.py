@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -145,7 +146,7 @@ def _evaluate(predictions, labels, baseline, allow_missing, bootstrap, seed, spe
         by_continent=by_continent,
         worst_continent=_worst(by_continent, metrics),
         settings=settings,
-        timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         comparison=comparison,
         # On a hidden split a fine curve is a histogram of each location's distance to a probe, and map
         # cells can be differenced against the totals: only the five headline radii, and no cells.

@@ -13,8 +13,9 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -119,9 +120,11 @@ class JsonLinesReader:
 
     @property
     def sha256(self) -> str:
+        """SHA-256 of the bytes read so far (the whole file once iteration ends)."""
         return self._hash.hexdigest()
 
     def fail(self, line: int | None, problem: str) -> InputFileError:
+        """An input error naming this file and ``line`` (None: the file as a whole)."""
         return self.error(self.path, line, problem)
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -262,6 +265,7 @@ _ARRAY_HINT = (
 
 
 def required(record: dict[str, Any], key: str) -> Any:
+    """``record[key]``, or a FieldProblem naming the missing key."""
     if key not in record:
         raise FieldProblem(f"missing required key {key!r}")
     return record[key]
@@ -296,6 +300,7 @@ def coordinate(value: Any, key: str, *, latitude: bool) -> float:
 
 
 def optional_string(record: dict[str, Any], key: str) -> str | None:
+    """A string field that may be absent or null; anything else is a FieldProblem."""
     value = record.get(key)
     if value is not None and not isinstance(value, str):
         raise FieldProblem(f"field {key!r} must be a string or null, found {described(value)}")

@@ -11,9 +11,10 @@ naming the line or row; ``label_hierarchy="ignore"`` drops them instead.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,6 +69,7 @@ class Labels:
 
     @property
     def n_locations(self) -> int:
+        """Distinct locations among the labelled clips (the bootstrap's clusters)."""
         return len(self.locations)
 
 
@@ -77,6 +79,8 @@ def load_labels(
     """Labels from a ``.jsonl`` file, or from one or more ``.parquet`` files (e.g. dataset shards).
 
     Args:
+        source: one label file, or several parquet files read as one table.
+        gazetteer: the gazetteer that gives each clip's hierarchy (default: the shipped one).
         label_hierarchy: ``"check"`` (default): hierarchy fields in the file must equal what the
             gazetteer gives for the row's coordinates, else :class:`LabelFileError` names the row;
             ``"ignore"``: the file's hierarchy fields are dropped. Either way the gazetteer's is used.
@@ -211,7 +215,7 @@ class _Columns:
                 )
         return derived
 
-    def extend(self, other: "_Columns") -> None:
+    def extend(self, other: _Columns) -> None:
         for name, values in other.values.items():
             self.values[name].extend(values)
         self.lines.extend(other.lines)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,9 +52,11 @@ class PredictionSet:
 
     @property
     def predicted(self) -> NDArray[np.bool_]:
+        """Which rows carry coordinates (not abstained, not missing)."""
         return self.state == PREDICTED
 
     def count(self, state: int) -> int:
+        """How many rows are in ``state`` (PREDICTED, ABSTAINED or MISSING)."""
         return int(np.count_nonzero(self.state == state))
 
     def ensure_complete(self, labels: Labels) -> None:

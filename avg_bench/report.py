@@ -43,6 +43,7 @@ def _table() -> Table:
 
 
 def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
+    """The terminal report of one results file: header, metric table with CIs, per-continent table."""
     metrics = {m.name: m for m in metric_table(spec)}
     counts = results.counts
     where = " · ".join(
@@ -126,4 +127,5 @@ def results_renderable(results: Results, spec: BenchmarkSpec = AVG_V1) -> Group:
 
 
 def print_results(results: Results, console: Console | None = None) -> None:
+    """Print the terminal report of one results file."""
     (console or Console()).print(results_renderable(results))

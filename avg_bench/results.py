@@ -69,6 +69,7 @@ class Comparison:
 
 @dataclass(frozen=True)
 class Counts:
+    """Clip and location counts behind a score: what was labelled, predicted, abstained or missing."""
     labelled: int  # clips in the labels (the original n)
     predicted: int  # clips with coordinates (the scored n)
     abstained: int
@@ -111,17 +112,20 @@ class Results:
         return f"{name} (synthetic)" if self.dataset.get("synthetic") else name
 
     def to_dict(self) -> dict[str, Any]:
+        """The results as JSON-ready data (non-finite numbers as null), schema version first."""
         data = asdict(self)
         return _finite({"schema_version": data.pop("schema_version"), **data})
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The results as JSON text, also written to ``path`` when given."""
         text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Results":
+    def from_dict(cls, data: dict[str, Any]) -> Results:
+        """Results from their JSON form; older schema versions are upgraded, unknown ones refused."""
         version = data.get("schema_version")
         if version == 1:
             data = _upgrade_v1(data)
@@ -148,7 +152,8 @@ class Results:
         )
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "Results":
+    def from_json(cls, path: str | Path) -> Results:
+        """Results from a JSON file written by ``avg-bench evaluate --json``."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 

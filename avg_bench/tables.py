@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 from avg_bench.metrics.definitions import Metric, metric_table
 from avg_bench.results import Results
@@ -69,6 +69,7 @@ def caption(runs: Sequence[tuple[str, Results]]) -> str:
 
 
 def markdown(runs: Sequence[tuple[str, Results]]) -> str:
+    """A Markdown table of the runs, with the caption under it."""
     header, rows = _grid(runs)
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731  (model names are user text)
     lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|"]
@@ -90,6 +91,7 @@ def latex_escape(text: str) -> str:
 
 
 def latex(runs: Sequence[tuple[str, Results]]) -> str:
+    """A LaTeX ``table`` (booktabs) of the runs, with the caption."""
     header, rows = _grid(runs)
     lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}", r"\toprule",
              " & ".join(map(latex_escape, header)) + r" \\", r"\midrule"]
@@ -99,6 +101,7 @@ def latex(runs: Sequence[tuple[str, Results]]) -> str:
 
 
 def csv_long(runs: Sequence[tuple[str, Results]]) -> str:
+    """Every number of every run as long-form CSV: one row per (model, metric)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["model", "dataset", "split", "protocol", "metric", "value", "ci_low", "ci_high",

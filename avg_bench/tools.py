@@ -17,8 +17,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from avg_bench.errors import AvgBenchError
 
@@ -69,7 +69,7 @@ def tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(kept[-lines:])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_tool(name: str) -> str | None:
     """The absolute path of executable ``name``, or None when it is missing (the lookup is cached).
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
@@ -29,6 +29,7 @@ PLANNED_SOURCES = (2,) * 10
 
 
 def front_matter(*, pretty_name: str, synthetic: bool, license_id: str, n_clips: int) -> str:
+    """The card's YAML front matter: the Hub reads its name, licence, size class and tags from it."""
     size = "n<1K" if n_clips < 1_000 else "1K<n<10K" if n_clips < 10_000 else "10K<n<100K"
     lines = [
         "---",
@@ -61,17 +62,21 @@ def _table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
 
 
 def format_table(fmt: CanonicalFormat = CANONICAL) -> str:
+    """The canonical clip format as a Markdown table, read from the format itself so the card cannot drift."""
     return _table(
         ("property", "value"),
         [
             ("clip duration", f"{fmt.duration_s:g} s (checked to ± {fmt.duration_tolerance_s:g} s)"),
-            ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, a keyframe every {fmt.keyframe_interval_s:g} s, long side ≤ {fmt.long_side} px"),
+            ("video", f"MP4, H.264 ({fmt.video_codec}, CRF {fmt.crf}, preset {fmt.preset}), {fmt.pixel_format}, {fmt.fps} fps, "
+                      f"a keyframe every {fmt.keyframe_interval_s:g} s, long side ≤ {fmt.long_side} px"),
             ("audio in the MP4", f"AAC {fmt.audio_bitrate}, mono, {fmt.sample_rate} Hz"),
             ("soundtrack", f"FLAC, mono, {fmt.sample_rate} Hz"),
-            ("cut", f"exact to the frame and sample; decoding starts {fmt.decode_preroll_s:g} s before the cut so the audio decoder is primed (a fetched section and the whole file give the same bytes)"),
+            ("cut", f"exact to the frame and sample; decoding starts {fmt.decode_preroll_s:g} s before the cut so the audio decoder "
+                    "is primed (a fetched section and the whole file give the same bytes)"),
             ("keyframes", f"{fmt.keyframes} JPEG frames at the centres of {fmt.keyframes} equal segments"),
             ("container metadata", "stripped (no title, no geotag, no creation time); bit-exact encoding"),
-            ("content checks", f"no audio stream, silent audio (< {fmt.silence_dbfs:g} dBFS), black video (mean luma < {fmt.black_luma:g}), frozen video, wrong duration"),
+            ("content checks", f"no audio stream, silent audio (< {fmt.silence_dbfs:g} dBFS), "
+                               f"black video (mean luma < {fmt.black_luma:g}), frozen video, wrong duration"),
         ],
     )
 
@@ -94,8 +99,22 @@ def statistics(rows: Sequence[tuple[str, str, str]], counts: dict[str, dict[str,
     return f"**Clips per split**\n\n{split_table}\n\n**Clips per continent**\n\n{continent_table}\n"
 
 
+_SOURCES_SYNTHETIC = "Sources are synthetic videos rendered locally."
+_SOURCES_CURATED = ("Source videos are proposed per location by `avg-bench curate` (platform search via yt-dlp, metadata checks) "
+                    "and reviewed by a person before they enter the manifest.")
+
+
+def _commitment_note(commitment: str | None) -> str:
+    if commitment:
+        return (f"Their table is committed to by sha256 `{commitment}` (of the operator's `heldout_locations.csv`), "
+                "to be revealed and checked later.")
+    return ("Each build publishes the sha256 of the operator's held-out table (`holdout_commitment` in `build_info.json`), "
+            "so the table can be revealed and checked later.")
+
+
 def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, revision: str | None,
               commitment: str | None = None) -> str:
+    """The card's datasheet sections (motivation, composition, splits, collection, uses, licences)."""
     seen = "/".join(f"{SEEN_SHARES[s]:.0%}" for s in SPLITS)
     synthetic_note = (
         "\n> **Synthetic data.** AVG-Synth is procedurally generated (ffmpeg test patterns and espeak-ng "
@@ -150,12 +169,12 @@ their labels are held by the leaderboard operator. `val` is the public developme
 configuration's train split: `seen` train includes the `geo-holdout` val locations.
 
 The held-out test locations are the operator's secret: no released file names them (the public
-manifest lists labelled clips only). {f"Their table is committed to by sha256 `{commitment}` (of the operator's `heldout_locations.csv`), to be revealed and checked later." if commitment else "Each build publishes the sha256 of the operator's held-out table (`holdout_commitment` in `build_info.json`), so the table can be revealed and checked later."}
+manifest lists labelled clips only). {_commitment_note(commitment)}
 
 {stats}{map_md}
 ## Collection
 Locations are chosen reproducibly from GeoNames populated places (see `docs/locations.md`).
-{'Sources are synthetic videos rendered locally.' if synthetic else 'Source videos are proposed per location by `avg-bench curate` (platform search via yt-dlp, metadata checks) and reviewed by a person before they enter the manifest.'}
+{_SOURCES_SYNTHETIC if synthetic else _SOURCES_CURATED}
 
 ## Preprocessing
 Every clip is cut exactly and re-encoded to one canonical format:

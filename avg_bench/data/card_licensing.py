@@ -7,7 +7,7 @@ build (``build_info.json`` ``licenses``); the shipped AVG card states the policy
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from avg_bench.data.licences import verdict
 

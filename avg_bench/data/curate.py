@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.schema import LocationRecord
@@ -39,6 +39,7 @@ Search = Callable[[str, int], list[dict]]
 
 @dataclass(frozen=True)
 class CurateOptions:
+    """How candidate videos are searched and filtered for each location."""
     per_location: int = 5
     results_per_query: int = 10
     min_duration_s: float = 60.0
@@ -194,6 +195,7 @@ def _platform(entry: dict) -> str:
 
 
 def write_candidates(candidates: Iterable[Candidate], path: str | Path) -> None:
+    """Write candidates as JSON Lines, atomically, for a person to review before they enter a manifest."""
     text = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in candidates)
     atomic_write_bytes(Path(path), text.encode("utf-8"))
 

@@ -37,6 +37,7 @@ class DownloadError(AvgBenchError):
 
 @dataclass(frozen=True)
 class DownloadResult:
+    """What a download fetched: the files in place, those resumed from a partial copy, and the bytes moved."""
     out_dir: Path
     files: list[str]
     resumed: list[str]

@@ -69,10 +69,12 @@ class ClipFailure(AvgBenchError):
 
     @property
     def permanent(self) -> bool:
+        """Whether retrying this clip can never help (the source is gone, private, refused...)."""
         return is_permanent(self.error_class)
 
 
 def is_permanent(error_class: str) -> bool:
+    """Whether a failure of this class is final: the clip is not retried within the build."""
     return error_class in PERMANENT
 
 

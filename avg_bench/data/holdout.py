@@ -21,8 +21,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.schema import LocationRecord

@@ -19,6 +19,7 @@ _CC_URL = re.compile(r"creativecommons\.org/(licenses|publicdomain)/([a-z-]+)")
 
 @dataclass(frozen=True)
 class LicenceVerdict:
+    """Whether a source's licence lets the project redistribute its clips, and why."""
     licence: str | None
     redistributable: bool
     reason: str

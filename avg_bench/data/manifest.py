@@ -7,13 +7,13 @@ validated; a bad row is an error naming ``file:line``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from avg_bench.cache import atomic_write_bytes
+from avg_bench.data.schema import ManifestRecord
 from avg_bench.errors import InputFileError
 from avg_bench.jsonl import FieldProblem, JsonLinesReader
-from avg_bench.data.schema import ManifestRecord
 
 
 class ManifestFileError(InputFileError):

@@ -13,8 +13,8 @@ column outside its allow-list, or the public manifest names a hidden clip.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pyarrow.parquet as pq
 

@@ -38,6 +38,7 @@ class RefusedClip:
 
 @dataclass(frozen=True)
 class PublishPlan:
+    """What ``publish`` will upload: the folder, its files, and the clips refused for their licence."""
     folder: Path
     files: list[str]
     refused: list[RefusedClip] = field(default_factory=list)

@@ -78,7 +78,8 @@ class LocationRecord:
     population: int
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "LocationRecord":
+    def from_dict(cls, record: dict[str, Any]) -> LocationRecord:
+        """A location from one row of the locations table; a bad field raises FieldProblem naming it."""
         return cls(
             location_id=_string(record, "location_id", pattern=LOCATION_ID),
             geonameid=_integer(record, "geonameid", minimum=1),
@@ -116,7 +117,8 @@ class ManifestRecord:
         return f"{self.source_platform}:{self.source_id}"
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "ManifestRecord":
+    def from_dict(cls, record: dict[str, Any]) -> ManifestRecord:
+        """A clip from one manifest line; a bad field raises FieldProblem naming it."""
         start = _number(record, "start_s", minimum=0.0)
         end = _number(record, "end_s", minimum=0.0)
         if end <= start:
@@ -140,6 +142,7 @@ class ManifestRecord:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a plain dict (the manifest's JSON Lines form)."""
         return asdict(self)
 
 
@@ -181,6 +184,7 @@ class ClipRecord:
     )
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a plain dict (one row of a shard, before media columns are added)."""
         return asdict(self)
 
 
@@ -223,8 +227,11 @@ def features() -> dict:
 
 
 def arrow_schema(metadata: dict[str, str]) -> pa.Schema:
-    """One schema for every split: ``datasets`` gives all splits of a config the same features, so
-    hidden splits keep the columns of :attr:`ClipRecord.HIDDEN_COLUMNS` but every value is null."""
+    """The arrow schema of every shard, with the features metadata ``datasets`` reads.
+
+    One schema for every split: ``datasets`` gives all splits of a config the same features, so
+    hidden splits keep the columns of :attr:`ClipRecord.HIDDEN_COLUMNS` but every value is null.
+    """
     fields = [pa.field(name, kind) for name, kind, _ in _COLUMNS]
     info = {"info": {"features": features()}}
     return pa.schema(fields, metadata={"huggingface": json.dumps(info), **metadata})

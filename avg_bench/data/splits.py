@@ -30,11 +30,11 @@ import hashlib
 import hmac
 import math
 from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from itertools import zip_longest
-from typing import Collection, Mapping, Sequence
 
-from avg_bench.errors import AvgBenchError
 from avg_bench.data.schema import ManifestRecord
+from avg_bench.errors import AvgBenchError
 from avg_bench.spec import AVG_V1
 
 SPLITS = ("train", "val", "test")

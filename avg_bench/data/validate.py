@@ -47,6 +47,7 @@ _META_COLUMNS = ("clip_id", "split", *ClipRecord.HIDDEN_COLUMNS, "keyframe_phash
 
 @dataclass(frozen=True)
 class Violation:
+    """One failed check: which check, on what (a clip, shard or location id), and the details."""
     check: str
     subject: str  # a clip id, a shard path, a location id
     detail: str
@@ -54,6 +55,7 @@ class Violation:
 
 @dataclass
 class ValidationReport:
+    """Everything ``avg-bench validate`` found about a dataset folder or a manifest."""
     target: str
     kind: str  # "dataset" or "manifest"
     counts: dict = field(default_factory=dict)  # config -> split -> clips
@@ -64,12 +66,15 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
+        """True when no check failed."""
         return not self.violations
 
     def add(self, check: str, subject: str, detail: str) -> None:
+        """Record one failed check."""
         self.violations.append(Violation(check, subject, detail))
 
     def to_dict(self) -> dict:
+        """The report as JSON-ready data, with the verdict and the failures counted per check."""
         data = asdict(self)
         data["ok"] = self.ok
         data["violations_by_check"] = dict(Counter(v.check for v in self.violations))
@@ -87,6 +92,7 @@ def validate(target: str | Path, *, labels_dir: str | Path | None = None) -> Val
 
 
 def validate_manifest(path: Path) -> ValidationReport:
+    """Check a manifest without fetching anything: its fields, local sources, sources per location and overlapping clips."""
     records = read_manifest(path)  # malformed rows are input errors, raised with file:line
     report = ValidationReport(str(path), "manifest")
     per_location = Counter(r.location_id for r in records)

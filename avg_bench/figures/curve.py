@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from avg_bench.figures.style import colour, legend, literal, new_figure
 from avg_bench.results import Results

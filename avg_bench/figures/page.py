@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.results import Results

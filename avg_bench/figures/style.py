@@ -12,6 +12,7 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 
 
 def colour(i: int) -> str:
+    """The i-th colour of the colour-blind-safe Okabe-Ito palette (cycling)."""
     return OKABE_ITO[i % len(OKABE_ITO)]
 
 
@@ -28,12 +29,13 @@ def new_figure(width: float, height: float):
 
 
 def literal(*texts: Any) -> None:
-    """Model names are user text: ``$\\frac{$`` must print as typed, not crash mathtext (TRAPS.md)."""
+    r"""Model names are user text: ``$\frac{$`` must print as typed, not crash mathtext (TRAPS.md)."""
     for text in texts:
         text.set_parse_math(False)
 
 
 def legend(ax, **kwargs) -> None:
+    """A legend whose labels print as typed (model names are user text)."""
     handle = ax.legend(**kwargs)
     literal(*handle.get_texts())
 

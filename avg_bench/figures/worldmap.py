@@ -6,7 +6,7 @@ on one log scale.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from avg_bench.results import Results
 
 
 def error_map_figure(runs: Sequence[tuple[str, Results]]):
+    """One world map per run: the mean error per 10° cell of the true location, on one log colour scale."""
     from matplotlib.colors import LogNorm
 
     panels = len(runs)

@@ -50,12 +50,14 @@ class Hierarchy:
         return len(self.country)
 
     def level(self, name: str) -> NDArray[np.object_]:
+        """One level's names (``country``, ``admin1``...), one per clip."""
         return getattr(self, name)
 
-    def take(self, index: NDArray[np.intp] | NDArray[np.bool_]) -> "Hierarchy":
+    def take(self, index: NDArray[np.intp] | NDArray[np.bool_]) -> Hierarchy:
+        """The hierarchy of the clips at ``index``."""
         return Hierarchy(*(self.level(name)[index] for name in self.LEVELS))
 
-    def matches(self, other: "Hierarchy") -> dict[str, NDArray[np.bool_]]:
+    def matches(self, other: Hierarchy) -> dict[str, NDArray[np.bool_]]:
         """Hierarchical agreement per level: a level matches only if every coarser one does.
 
         >>> a = Hierarchy(*(np.array(v, dtype=object) for v in (["EU"], ["FR"], ["X"], ["Paris"])))

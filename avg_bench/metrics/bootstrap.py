@@ -14,7 +14,8 @@ their last bit: a matrix product sums in another order). AVG-sized bootstraps fi
 
 from __future__ import annotations
 
-from typing import Iterator, Union
+from collections.abc import Iterator
+from typing import Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,13 +47,15 @@ class Resamples:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(resamples, locations), as the weight matrix would have."""
         return self.resamples, int(self.columns.sum()) if self.columns is not None else self.n_clusters
 
     @property
     def rows_per_block(self) -> int:
+        """Resamples per block: as many as fit the memory budget at the widest array they meet."""
         return max(1, min(self.resamples, self.budget_bytes // (_BYTES_PER_ENTRY * self.width)))
 
-    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> "Resamples":
+    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> Resamples:
         """The same resamples restricted to some locations (a subgroup), same draws."""
         picked = Resamples(self.n_clusters, self.resamples, self.seed, budget_bytes=self.budget_bytes,
                            columns=columns if self.columns is None else _compose(self.columns, columns),
@@ -60,7 +63,7 @@ class Resamples:
         picked._cached = None if self._cached is None else self._cached[:, columns]
         return picked
 
-    def sized_for(self, width: int) -> "Resamples":
+    def sized_for(self, width: int) -> Resamples:
         """These resamples, in blocks small enough for arrays of ``width`` columns."""
         if width <= self.width:
             return self
@@ -104,7 +107,7 @@ def _compose(outer: NDArray[np.bool_], inner: NDArray[np.bool_]) -> NDArray[np.b
 Weights = Union[NDArray[np.int32], "Resamples", "_Fixed"]
 
 
-def as_resamples(weights: Weights) -> "Resamples | _Fixed":
+def as_resamples(weights: Weights) -> Resamples | _Fixed:
     """Weights as an object that yields blocks of resamples (a matrix is one block)."""
     return weights if isinstance(weights, (Resamples, _Fixed)) else _Fixed(np.asarray(weights))
 
@@ -121,10 +124,10 @@ class _Fixed:
     def blocks(self) -> Iterator[NDArray[np.int32]]:
         yield self.weights
 
-    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> "_Fixed":
+    def select(self, columns: NDArray[np.bool_], *, width: int | None = None) -> _Fixed:
         return _Fixed(self.weights[:, columns])
 
-    def sized_for(self, width: int) -> "_Fixed":
+    def sized_for(self, width: int) -> _Fixed:
         return self
 
 

@@ -8,7 +8,7 @@ thresholds the curve equals the headline accuracies exactly.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +20,7 @@ def accuracy_curve(
     distance_km: NDArray[np.float64],
     radii_km: Sequence[float],
     cluster: NDArray[np.intp],
-    weights: "NDArray[np.int32] | Resamples | None",
+    weights: NDArray[np.int32] | Resamples | None,
     confidence: float,
 ) -> dict[str, list[float] | list[None]]:
     """``{"thresholds_km", "accuracy", "ci_low", "ci_high"}``: the hit rate at every radius.

@@ -20,6 +20,7 @@ class Summary:
     resampled: NDArray[np.float64] | None
 
     def estimates(self, metrics: tuple[Metric, ...], confidence: float) -> dict[str, Estimate]:
+        """Point value and percentile interval of each metric (no interval without resamples)."""
         if self.resampled is None:
             return {m.name: Estimate(float(v)) for m, v in zip(metrics, self.point)}
         low, high = percentile_interval(self.resampled, confidence)
@@ -28,7 +29,7 @@ class Summary:
             for m, v, lo, hi in zip(metrics, self.point, low, high)
         }
 
-    def __sub__(self, other: "Summary") -> "Summary":
+    def __sub__(self, other: Summary) -> Summary:
         resampled = None
         if self.resampled is not None:
             assert other.resampled is not None, "a paired difference needs both summaries resampled"
@@ -44,7 +45,7 @@ def summarise(
     values: NDArray[np.float64],
     metrics: tuple[Metric, ...],
     cluster: NDArray[np.intp],
-    weights: "NDArray[np.int32] | Resamples | None",
+    weights: NDArray[np.int32] | Resamples | None,
 ) -> Summary:
     """Clip-level (micro) statistics of every column, resampled by location when ``weights``."""
     median = _median_columns(metrics)
@@ -85,7 +86,7 @@ def summarise_macro(
     values: NDArray[np.float64],
     metrics: tuple[Metric, ...],
     cluster: NDArray[np.intp],
-    weights: "NDArray[np.int32] | Resamples | None",
+    weights: NDArray[np.int32] | Resamples | None,
     n_clusters: int,
 ) -> Summary:
     """Location-balanced average: the mean over locations of each location's own metric."""
