@@ -30,6 +30,7 @@ _PAGE = """<!doctype html>
 
 @router.get("/docs", response_class=HTMLResponse)
 def docs() -> HTMLResponse:
+    """The API reference page, rendered offline from the OpenAPI document (no CDN)."""
     return HTMLResponse(_PAGE)
 
 

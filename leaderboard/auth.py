@@ -14,6 +14,7 @@ REFUSED = "the token is not valid (unknown or revoked)"
 
 
 def team_for_token(request: Request, token: str | None) -> store.Team:
+    """The team a bearer token belongs to; 401 when it is missing, unknown or revoked."""
     if not token:
         raise HTTPException(401, MISSING, headers={"WWW-Authenticate": "Bearer"})
     team = store.authenticate(request.app.state.leaderboard.engine, token)
@@ -23,6 +24,7 @@ def team_for_token(request: Request, token: str | None) -> store.Team:
 
 
 def require_team(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> store.Team:
+    """FastAPI dependency: the calling team, or 401."""
     return team_for_token(request, credentials.credentials if credentials else None)
 
 

@@ -63,7 +63,7 @@ _WRITE = "leaderboard_write"
 
 
 def writing(engine: Engine):
-    """A transaction that will write: ``with writing(engine) as conn: ...`` (SQLite: BEGIN IMMEDIATE)."""
+    """A transaction that will write (SQLite: BEGIN IMMEDIATE), for use in a ``with`` block."""
     return engine.execution_options(**{_WRITE: True}).begin()
 
 

@@ -22,6 +22,7 @@ TEAM = "AVG-Bench demo"
 
 @dataclass(frozen=True)
 class DemoBoard:
+    """A demo board: its settings, the entry id of each demo model, and how many entries this run added."""
     settings: Settings
     entries: dict[str, int]  # model name -> entry id
     submitted: int  # new entries this run

@@ -46,6 +46,7 @@ class TooFewLocations(AvgBenchError):
 
 
 def is_hidden(split: str | None) -> bool:
+    """Whether a split's labels are the server's secret (its numbers are published only in aggregate)."""
     return split in HIDDEN_SPLITS
 
 
@@ -68,6 +69,7 @@ def shown_groups(n_locations: Mapping[Key, int], k: int) -> set[Key]:
 
 
 def require_enough_locations(n_locations: int, k: int, split: str | None) -> None:
+    """Refuse to score a hidden split that covers fewer than ``k`` locations."""
     if is_hidden(split) and n_locations < k:
         raise TooFewLocations(
             f"this board's hidden {split} split covers {n_locations} locations, fewer than the {k} every published "
@@ -76,8 +78,10 @@ def require_enough_locations(n_locations: int, k: int, split: str | None) -> Non
 
 
 def public_summary(summary: dict[str, Any], split: str | None, k: int) -> dict[str, Any]:
-    """A table row's numbers as they may be shown: on hidden splits medians withheld, and CIs unless
-    the board covers CI_FACTOR * k locations (rows scored before the count was stored: no CIs)."""
+    """A table row's numbers as they may be shown.
+
+    On hidden splits medians are withheld, and CIs too unless the board covers CI_FACTOR * k locations (rows scored before the count was stored: no CIs).
+    """
     if not is_hidden(split):
         return summary
     with_ci = summary.get("n_locations", 0) >= CI_FACTOR * k

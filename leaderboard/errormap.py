@@ -56,8 +56,10 @@ def cell_means(lat: np.ndarray, lon: np.ndarray, errors_km: np.ndarray, location
 
 
 def render_error_map(means: np.ndarray, *, title: str) -> bytes:
-    """PNG bytes: ``means`` (from :func:`cell_means`; NaN cells not drawn) over the land, on a log colour
-    scale (1 to 20,000 km). The title is user text: drawn literally, never parsed as math."""
+    """PNG bytes of the error map: ``means`` over the land, on a log colour scale (1 to 20,000 km).
+
+    ``means`` comes from :func:`cell_means`; NaN cells are not drawn. The title is user text: drawn literally, never parsed as math.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure

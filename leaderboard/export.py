@@ -43,8 +43,10 @@ def _headers() -> list[str]:
 
 
 def export_table(engine: Engine, *, fmt: str, split: str = "test", config: str = "seen", k: int = DEFAULT_MIN_LOCATIONS) -> str:
-    """The table as Markdown or HTML, with exactly what the server may publish (``k``: the server's
-    ``min_locations``; see :mod:`leaderboard.disclosure`)."""
+    """The table as Markdown or HTML, with exactly what the server may publish.
+
+    ``k`` is the server's ``min_locations``; see :mod:`leaderboard.disclosure`.
+    """
     if split not in ("val", "test") or config not in AVG_V1.configs:
         raise AvgBenchError(f"no such board: split {split!r}, config {config!r}")
     rows = _rows(engine, split, config, k)

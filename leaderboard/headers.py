@@ -29,6 +29,7 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        """Add the security headers to every HTTP response."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

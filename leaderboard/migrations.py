@@ -101,8 +101,10 @@ def _v2(conn: Connection) -> None:
 
 
 def _v3(conn: Connection) -> None:
-    """A revision counter of the public table, bumped by every change to it, so servers can cache
-    the rendered table and still see each other's writes (one indexed read per request)."""
+    """Add a revision counter of the public table, bumped by every change to it.
+
+    Servers can then cache the rendered table and still see each other's writes (one indexed read per request).
+    """
     m = MetaData()
     table = Table("board_revision", m, Column("id", Integer, primary_key=True), Column("revision", Integer, nullable=False))
     table.create(conn)

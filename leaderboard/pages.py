@@ -65,6 +65,7 @@ def table_page(
     sort: SortKey = "rank",
     order: Literal["asc", "desc", ""] = "",
 ) -> HTMLResponse:
+    """The public table of one board (split, config), filtered and sorted as asked."""
     current = order or default_order(sort)
 
     def sort_link(key: str) -> str:
@@ -96,6 +97,7 @@ def _cells(row: dict) -> list[tuple[str, float, str, str]]:
 
 @router.get("/entries/{entry_id}", response_class=HTMLResponse)
 def entry_page(request: Request, entry_id: EntryId, view: str | None = Query(None, max_length=64)) -> HTMLResponse:
+    """One entry: its scores as they may be published, and the other entries to compare it with."""
     lb = _lb(request)
     row = lb.entry(entry_id, view_key=view)
     results = lb.results(entry_id) if row["status"] == store.SCORED else None
@@ -105,11 +107,13 @@ def entry_page(request: Request, entry_id: EntryId, view: str | None = Query(Non
 
 @router.get("/entries/{entry_id}/map.png")
 def entry_map(request: Request, entry_id: EntryId) -> Response:
+    """The entry's error map (PNG); on hidden splits only cells that rest on k locations are drawn."""
     return Response(_lb(request).error_map(entry_id), media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, a: EntryRef, b: EntryRef) -> HTMLResponse:
+    """Two entries side by side with the paired difference of every metric."""
     lb = _lb(request)
     results = lb.compare(a, b, client=client_address(request))
     return _page(request, "compare.html", a=lb.entry(a), b=lb.entry(b), results=results)
@@ -117,6 +121,7 @@ def compare_page(request: Request, a: EntryRef, b: EntryRef) -> HTMLResponse:
 
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(request: Request) -> HTMLResponse:
+    """The submission form."""
     return _page(request, "submit.html", boards=_lb(request).labels.available(), error=None, form={})
 
 
@@ -133,6 +138,7 @@ def submit_page(
     external_data: str = Form(""),
     dataset_version: str = Form(""),
 ) -> Response:
+    """Take a submission from the form: the same checks as the API, errors shown on the form."""
     form = {"model_name": model_name, "split": split, "config": config, "modalities": modalities, "link": link,
             "external_data": external_data, "dataset_version": dataset_version}
     lb = _lb(request)

@@ -58,6 +58,7 @@ class ServerLabels:
         return None
 
     def get(self, config: str, split: str) -> Labels:
+        """The labels of one board, read once and cached (thread-safe)."""
         key = (config, split)
         with self._lock:
             if key not in self._cache:

@@ -43,18 +43,21 @@ class QuotaExceeded(AvgBenchError):
 
 @dataclass(frozen=True)
 class Team:
+    """A team, as a token authenticates it."""
     id: int
     name: str
 
 
 @dataclass(frozen=True)
 class Quota:
+    """A team's use of its test-submission quota over the rolling window."""
     used: int
     limit: int
     days: float
     next_at: float | None  # when a slot frees up, if the quota is used up
 
     def to_dict(self) -> dict[str, Any]:
+        """The quota as the API reports it."""
         return {
             "used": self.used,
             "limit": self.limit,
@@ -112,6 +115,7 @@ def revoke_tokens(engine: Engine, *, team: str | None = None, prefix: str | None
 
 
 def list_tokens(engine: Engine) -> list[dict[str, Any]]:
+    """Every token with its team and dates; never the token itself (only its display prefix is stored in clear)."""
     query = (
         select(t.teams.c.name.label("team"), t.tokens.c.prefix, t.tokens.c.created_at, t.tokens.c.revoked_at, t.tokens.c.last_used_at)
         .join(t.teams, t.teams.c.id == t.tokens.c.team_id)
@@ -149,6 +153,7 @@ def live_token_hashes(engine: Engine, team_id: int) -> list[str]:
 
 
 def quota(conn, team_id: int, limit: int, days: float, now: float) -> Quota:
+    """A team's charged test submissions in the last ``days`` (failed ones are not charged), inside ``conn``'s transaction."""
     since = now - days * 86400.0
     charged = and_(
         t.entries.c.team_id == team_id,
@@ -162,6 +167,7 @@ def quota(conn, team_id: int, limit: int, days: float, now: float) -> Quota:
 
 
 def team_quota(engine: Engine, team_id: int, limit: int, days: float) -> Quota:
+    """A team's quota now."""
     with engine.connect() as conn:
         return quota(conn, team_id, limit, days, time.time())
 
@@ -228,11 +234,13 @@ def bump_revision(conn) -> None:
 
 
 def board_revision(engine: Engine) -> int:
+    """The public table's revision counter (bumped by every change to it)."""
     with engine.connect() as conn:
         return int(conn.execute(select(t.board_revision.c.revision).where(t.board_revision.c.id == 1)).scalar_one())
 
 
 def finish(engine: Engine, entry_id: int, *, summary: dict, results: str, seconds: float) -> None:
+    """Mark an entry scored, with its public summary and full results."""
     with writing(engine) as conn:
         bump_revision(conn)
         conn.execute(
@@ -243,11 +251,13 @@ def finish(engine: Engine, entry_id: int, *, summary: dict, results: str, second
 
 
 def fail(engine: Engine, entry_id: int, message: str) -> None:
+    """Mark an entry failed with its error message (kept short), not charged to the quota."""
     with writing(engine) as conn:
         conn.execute(update(t.entries).where(t.entries.c.id == entry_id).values(status=FAILED, error=message[:2000], scored_at=time.time()))
 
 
 def predictions_bytes(engine: Engine, entry_id: int) -> bytes:
+    """The submitted predictions file of an entry, as uploaded."""
     with engine.connect() as conn:
         data = conn.execute(select(t.prediction_files.c.data).where(t.prediction_files.c.entry_id == entry_id)).scalar_one()
     return zlib.decompress(data)
@@ -282,6 +292,7 @@ def entries(
 
 
 def entry(engine: Engine, entry_id: int, *, with_results: bool = False) -> dict[str, Any] | None:
+    """One entry with its team name, or None; ``with_results`` adds the full results JSON."""
     columns = list(t.entries.c) if with_results else _LIST_COLUMNS
     query = select(*columns, t.teams.c.name.label("team")).join(t.teams, t.teams.c.id == t.entries.c.team_id)
     with engine.connect() as conn:
@@ -307,6 +318,7 @@ def set_visibility(engine: Engine, team: Team, entry_id: int, *, hidden: bool | 
 
 
 def cached_comparison(engine: Engine, a: int, b: int) -> str | None:
+    """The stored comparison of entries ``a`` and ``b``, if it was computed before."""
     with engine.connect() as conn:
         return conn.execute(
             select(t.comparisons.c.results).where(t.comparisons.c.entry_a == a, t.comparisons.c.entry_b == b)
@@ -328,5 +340,6 @@ def cache_comparison(engine: Engine, a: int, b: int, results: str, *, keep: int)
 
 
 def count_comparisons(engine: Engine) -> int:
+    """How many comparisons are cached."""
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(t.comparisons)).scalar_one()

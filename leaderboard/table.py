@@ -25,10 +25,12 @@ OWNER_FIELDS = ("hidden", "withdrawn", "error")
 
 
 def iso_date(ts: float | None) -> str | None:
+    """A UNIX time as an ISO 8601 UTC string."""
     return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def public(row: dict[str, Any], *, owner: bool = False, k: int = DEFAULT_MIN_LOCATIONS) -> dict[str, Any]:
+    """A table row as the API may publish it: public fields only, numbers as disclosure allows."""
     data = {k_: row[k_] for k_ in PUBLIC_FIELDS}
     if data["summary"] is not None:
         data["summary"] = public_summary(data["summary"], row["split"], k)
@@ -42,6 +44,7 @@ def public(row: dict[str, Any], *, owner: bool = False, k: int = DEFAULT_MIN_LOC
 
 
 def metric_value(row: dict[str, Any], name: str) -> float:
+    """A metric's point value from a row's summary."""
     return row["summary"]["metrics"][name]["value"]
 
 
@@ -60,8 +63,9 @@ def ranked(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort: str = "rank", order: str | None = None,
           k: int = DEFAULT_MIN_LOCATIONS) -> list[dict[str, Any]]:
-    """Rank every scored row, then filter by modalities and sort by ``sort``; numbers as they may be
-    published (``k``: see :mod:`leaderboard.disclosure`).
+    """Rank every scored row, then filter by modalities and sort by ``sort``.
+
+    Numbers are as they may be published (``k``: see :mod:`leaderboard.disclosure`).
 
     ``order`` defaults to the metric's own "best first" (descending accuracy, ascending km).
     """
@@ -73,24 +77,30 @@ def board(rows: Iterable[dict[str, Any]], *, modalities: str | None = None, sort
     if sort in _METRICS:
         best_first_desc = _METRICS[sort].higher_is_better
         descending = best_first_desc if order is None else order == "desc"
-        # A withheld value (None, a median on a hidden split) sorts last in either direction.
-        key = lambda r: ((metric_value(r, sort) is None) != descending, metric_value(r, sort) or 0.0)
+        def key(r: dict[str, Any]) -> tuple:
+            # A withheld value (None, a median on a hidden split) sorts last in either direction.
+            return (metric_value(r, sort) is None) != descending, metric_value(r, sort) or 0.0
     else:
         field = {"model": "model_name", "date": "created_at"}.get(sort, sort)
-        key = lambda r: (r[field].casefold() if isinstance(r[field], str) else r[field])
+
+        def key(r: dict[str, Any]) -> tuple:
+            return (r[field].casefold() if isinstance(r[field], str) else r[field],)
         descending = (sort == "date") if order is None else order == "desc"  # newest first
     return sorted(rows, key=key, reverse=descending)
 
 
 def default_order(sort: str) -> str:
+    """A metric's "best first" order: ``desc`` for accuracies, ``asc`` for errors in km."""
     if sort in _METRICS:
         return "desc" if _METRICS[sort].higher_is_better else "asc"
     return "desc" if sort == "date" else "asc"
 
 
 def metric_label(name: str) -> str:
+    """The metric's label for table headers."""
     return _METRICS[name].label
 
 
 def is_fraction(name: str) -> bool:
+    """Whether the metric is a fraction shown as a percentage."""
     return _METRICS[name].is_fraction

@@ -13,10 +13,12 @@ PREFIX = "avgt_"
 
 
 def new_token() -> str:
+    """A new random API token (256 bits), prefixed so leaked tokens are recognisable."""
     return PREFIX + secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
+    """The SHA-256 the server stores instead of the token."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
