@@ -177,7 +177,8 @@ def main() -> None:
             errors = (folder / "server.log").read_text()
             if "Traceback" in errors:
                 console.print(errors[-3000:])
-    p95 = lambda values: values[int(0.95 * (len(values) - 1))]
+    def p95(values: list[float]) -> float:
+        return values[int(0.95 * (len(values) - 1))]
     print_table(console, "Leaderboard", [
         ("entries after concurrent submissions", f"{len(rows)} of {args.submissions} (distinct files {distinct}, all scored: {intact})", f"= {args.submissions}", intact),
         ("upload round trip (accept + validate), p50 / p95", f"{statistics.median(uploads):.2f} s / {p95(uploads):.2f} s", "-", True),

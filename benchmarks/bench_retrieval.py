@@ -73,6 +73,7 @@ class StealMeter:
         self.stolen += delta[7]
 
     def percent(self) -> float:
+        """Share of CPU time stolen by the hypervisor while measuring (a noisy-neighbour warning)."""
         return 100 * self.stolen / self.total if self.total else 0.0
 
 

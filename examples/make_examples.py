@@ -44,6 +44,7 @@ def _error_km(rng: np.random.Generator, scale: float) -> float:
 
 
 def main() -> None:
+    """Write labels.jsonl, predictions.jsonl and baseline_predictions.jsonl beside this script."""
     rng = np.random.default_rng(2026)
     labels, predictions, baseline = [], [], []
     for place_number, (name, (lat, lon)) in enumerate(PLACES.items()):

@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 SEED = 20260305
 R_KM = 6371.0

@@ -72,12 +72,12 @@ def test_holdout_holds_whole_locations_out_across_continents():
     by_location = holdout_location_splits(continents, key=KEY)
     assert by_location == holdout_location_splits(dict(reversed(continents.items())), key=KEY)
     assert Counter(by_location.values()) == Counter({"train": 7, "test": 3, "val": 2})
-    assert len({continents[l] for l, s in by_location.items() if s == "test"}) == 3  # spread, not one continent
+    assert len({continents[loc] for loc, s in by_location.items() if s == "test"}) == 3  # spread, not one continent
 
 
 def test_held_out_locations_follow_the_secret_key_not_a_public_seed():
     continents = {f"L{i + 1:04d}": ["EU", "AS", "AF", "NA", "SA", "OC"][i % 6] for i in range(60)}
-    draws = [frozenset(l for l, s in holdout_location_splits(continents, key=k).items() if s == "test")
+    draws = [frozenset(loc for loc, s in holdout_location_splits(continents, key=k).items() if s == "test")
              for k in (b"a", b"b", b"c")]
     assert all(len(d) == 12 for d in draws) and len(set(draws)) == 3  # another key, another held-out set
     with pytest.raises(AvgBenchError, match="secret key"):
@@ -90,10 +90,10 @@ def test_one_hidden_pool_across_both_protocols():
     splits, by_location = assign_splits(records, continents, key=KEY)
     assert splits == assign_splits(list(reversed(records)), continents, key=KEY)[0]
     pool = hidden_pool(splits)
-    held = {l for l, s in by_location.items() if s == "test"}
+    held = {loc for loc, s in by_location.items() if s == "test"}
     at = {r.clip_id: r.location_id for r in records}
     # the pool: every clip at a held-out test location, plus the seen test clips
-    assert pool == {c for c, l in at.items() if l in held} | {c for c, s in splits["seen"].items() if s == "test"}
+    assert pool == {c for c, loc in at.items() if loc in held} | {c for c, s in splits["seen"].items() if s == "test"}
     for config, by_clip in splits.items():
         labelled = {c for c, s in by_clip.items() if s != "test"}
         assert not labelled & pool, config
@@ -141,6 +141,6 @@ def test_secret_locations_are_the_held_out_test_set_and_lie_outside_the_public_t
     records = [replace(r, location_id=renamed.get(r.location_id, r.location_id)) for r in records]
     continents = {r.location_id: ["EU", "AS", "AF"][int(r.location_id[1:]) % 3] for r in records}
     splits, by_location = assign_splits(records, continents, key=KEY, public_locations={p.location_id for p in public})
-    assert {l for l, s in by_location.items() if s == "test"} == set(renamed.values())
+    assert {loc for loc, s in by_location.items() if s == "test"} == set(renamed.values())
     assert Counter(by_location.values()) == Counter({"train": 8, "test": 3, "val": 1})
     assert not {r.location_id for r in records if r.clip_id in splits["seen"]} & set(renamed.values())
