@@ -8,6 +8,12 @@ from pathlib import Path
 import typer
 
 from avg_bench.cli import app
+from avg_bench.data.fetch import FetchOptions
+from avg_bench.data.remote import RunOptions
+
+# Defaults come from the option dataclasses, so the CLI and the library cannot drift apart.
+_RUN = RunOptions()
+_FETCH = FetchOptions()
 
 _EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -36,20 +42,25 @@ def build(
     out: Path = typer.Option(None, "--out", "-o", help="Dataset folder to write."),
     name: str = typer.Option("AVG", "--name", help="Dataset name written into the card."),
     labels_out: Path = typer.Option(None, "--labels-out", help="Folder for the hidden test labels (default: OUT-hidden-labels)."),
-    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Clips processed in parallel."),
+    workers: int = typer.Option(_RUN.workers, "--workers", "-w", min=1, help="Clips processed in parallel."),
     clips_per_location: int = typer.Option(None, "--clips-per-location", help="Expected clips per location, checked by validate."),
-    rate: float = typer.Option(60.0, "--rate", min=0, help="Fetches per minute, all workers together (0: no limit). A fetch is one info extraction or one section download (which is several HTTP requests); see --host-requests."),
-    host_requests: float = typer.Option(0.0, "--host-requests", min=0, help="Ceiling on HTTP requests per host in any minute, counting every request ffmpeg and yt-dlp make (0: none)."),
-    retries: int = typer.Option(2, "--retries", min=0, help="In-run retries of a retryable failure, with exponential backoff and jitter."),
-    backoff: float = typer.Option(2.0, "--backoff", min=0, help="First backoff delay in seconds (doubles per retry; a 429's Retry-After wins)."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Retry clips that failed in earlier runs (retryable classes, or --classes)."),
+    rate: float = typer.Option(_RUN.requests_per_minute, "--rate", min=0, help="Fetches per minute, all workers together (0: no limit). A fetch is one info "
+        "extraction or one section download (which is several HTTP requests); see --host-requests."),
+    host_requests: float = typer.Option(_RUN.host_requests_per_minute, "--host-requests", min=0, help="Ceiling on HTTP requests per host in any minute, "
+        "counting every request ffmpeg and yt-dlp make (0: none)."),
+    retries: int = typer.Option(_RUN.retries, "--retries", min=0, help="In-run retries of a retryable failure, with exponential backoff and jitter."),
+    backoff: float = typer.Option(_RUN.backoff_base_s, "--backoff", min=0, help="First backoff delay in seconds (doubles per retry; a 429's Retry-After "
+        "wins)."),
+    retry_failed: bool = typer.Option(_RUN.retry_failed, "--retry-failed", help="Retry clips that failed in earlier runs (retryable classes, or --classes)."),
     classes: str = typer.Option(None, "--classes", help="With --retry-failed: comma-separated error classes (or all, retryable, permanent)."),
     shard: str = typer.Option(None, "--shard", help="Build only part i of N (i/N, by source video); join the parts with --merge."),
     merge: list[Path] = typer.Option([], "--merge", help="A --shard part folder to join into OUT (repeat per part)."),
     cookies: Path = typer.Option(None, "--cookies", exists=True, dir_okay=False, help="Netscape cookies.txt for yt-dlp (after a bot check)."),
-    timeout: float = typer.Option(600.0, "--timeout", min=1, help="Seconds one fetch may take in all: an info extraction, a bot-page check or a section download."),
-    stall_timeout: float = typer.Option(60.0, "--stall-timeout", min=1, help="Watchdog: end a fetch that receives no data for this many seconds (judged on bytes arriving, not on the output file)."),
-    margin: float = typer.Option(2.0, "--margin", min=0, help="Seconds fetched before and after each clip's cut."),
+    timeout: float = typer.Option(_FETCH.timeout_s, "--timeout", min=1, help="Seconds one fetch may take in all: an info extraction, a bot-page check or a "
+        "section download."),
+    stall_timeout: float = typer.Option(_FETCH.stall_s, "--stall-timeout", min=1, help="Watchdog: end a fetch that receives no data for this many seconds "
+        "(judged on bytes arriving, not on the output file)."),
+    margin: float = typer.Option(_FETCH.margin_s, "--margin", min=0, help="Seconds fetched before and after each clip's cut."),
     holdout_key: Path = typer.Option(None, "--holdout-key", help="The operator's secret key file for the geo-holdout draw "
                                      "(default: $AVG_BENCH_HOLDOUT_KEY, else LABELS/holdout.key, made at random on first use)."),
     report: Path = typer.Option(None, "--report", help="Print the report of the build folder DIR (from its ledger) and exit."),
@@ -57,7 +68,8 @@ def build(
 ) -> None:
     """Build a dataset from a manifest of local or remote sources.
 
-    Canonical media, splits for both protocols, parquet shards with media embedded, checksums, hidden test labels and the dataset card; for remote sources also a per-clip ledger and a report.
+    Canonical media, splits for both protocols, parquet shards with media embedded, checksums, hidden test labels and the dataset card;
+    for remote sources also a per-clip ledger and a report.
     """
     from avg_bench.errors import AvgBenchError
 
@@ -75,8 +87,7 @@ def build(
     from avg_bench.data.build import build_dataset
     from avg_bench.data.build_report import render_report
     from avg_bench.data.failures import parse_classes
-    from avg_bench.data.fetch import FetchOptions
-    from avg_bench.data.remote import RunOptions, parse_shard
+    from avg_bench.data.remote import parse_shard
 
     options = RunOptions(
         workers=workers, requests_per_minute=rate, host_requests_per_minute=host_requests, retries=retries, backoff_base_s=backoff, retry_failed=retry_failed,

@@ -36,10 +36,8 @@ class CanonicalFormat:
     #: Without it a cut that lands on a keyframe starts decoding AAC at the very frame holding
     #: ``start_s`` (no pre-roll: its first ~1024 samples are wrong), while a section fetched from mid-file
     #: may start one frame earlier: remote and local differed in their first 512-623 samples. Must stay
-    #: below ``fetch_margin_s``. (Cuts off a keyframe decode the same samples with or without it.)
+    #: below ``FetchOptions.margin_s``. (Cuts off a keyframe decode the same samples with or without it.)
     decode_preroll_s: float = 0.5
-    #: Extra seconds fetched on each side of a remote section, so the exact cut never starts at a gap.
-    fetch_margin_s: float = 2.0
     #: Content checks.
     silence_dbfs: float = -60.0  # RMS below this: silent audio
     black_luma: float = 0.06  # mean luma (0..1) of every keyframe below this: black video
