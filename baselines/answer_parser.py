@@ -58,6 +58,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from baselines.errors import BaselineInputError
+
 __all__ = ["ANSWER_FORMAT", "ParsedAnswer", "format_answer", "parse_answer"]
 
 #: Longest text read; longer answers are read from their end, where the answer block sits.
@@ -104,9 +106,9 @@ class ParsedAnswer:
 
 
 def parse_answer(text: str) -> ParsedAnswer:
-    """Parse one model answer; never raises on odd text, abstains instead.
+    r"""Parse one model answer; never raises on odd text, abstains instead.
 
-    >>> parse_answer("Answer:\\nCountry: France\\nCity: Paris\\nCoordinates: 48.8566, 2.3522")
+    >>> parse_answer("Answer:\nCountry: France\nCity: Paris\nCoordinates: 48.8566, 2.3522")
     ParsedAnswer(lat=48.8566, lon=2.3522, continent=None, country='France', region=None,
                  city='Paris', abstained=False, reason='answer block')
     >>> answer = parse_answer("It is Cape Town: 33°55'S 18°25'E.")
@@ -173,9 +175,9 @@ def format_answer(
     True
     """
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 12:
-        raise ValueError(f"decimals must be an integer in [0, 12], got {decimals!r}")
+        raise BaselineInputError(f"decimals must be an integer in [0, 12], got {decimals!r}")
     if (lat is None) != (lon is None):
-        raise ValueError("give both lat and lon, or neither (an abstention)")
+        raise BaselineInputError("give both lat and lon, or neither (an abstention)")
     names = {"continent": continent, "country": country, "region": region, "city": city}
     wanted = {key: _unknown_to_none(value, key) for key, value in names.items()}
     lines = ["Answer:"] + [f"{key.capitalize()}: {wanted[key] or 'unknown'}" for key in wanted]
@@ -192,7 +194,7 @@ def format_answer(
     got = {key: getattr(parsed, key) for key in wanted}
     if got != wanted or (parsed.lat, parsed.lon) != expected:
         changed = [key for key in wanted if got[key] != wanted[key]] or ["coordinates"]
-        raise ValueError(f"{changed[0]} would not survive parsing: {block!r}")
+        raise BaselineInputError(f"{changed[0]} would not survive parsing: {block!r}")
     return block
 
 
@@ -204,7 +206,7 @@ def _format_degrees(value: Any, name: str, bound: float, decimals: int) -> str:
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     value = float(value)
     if not math.isfinite(value) or not -bound <= value <= bound:
-        raise ValueError(f"{name} must be a finite number in [-{bound:g}, {bound:g}], got {value!r}")
+        raise BaselineInputError(f"{name} must be a finite number in [-{bound:g}, {bound:g}], got {value!r}")
     text = f"{value:.{decimals}f}"
     if "." in text:
         text = text.rstrip("0")

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from avg_bench.data.layout import data_dir, split_shards
 from avg_bench.errors import AvgBenchError, DatasetNotFoundError
 from avg_bench.spec import AVG_V1
+from baselines.errors import BaselineInputError
 
 #: ``owner/name`` or ``owner/name@revision``: a Hub dataset repository rather than a folder.
 HUB_REPO = re.compile(r"(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?")
@@ -50,6 +51,7 @@ class ClipSplit:
 
     @property
     def labelled(self) -> bool:
+        """Whether the split carries coordinates (train and labelled eval splits do)."""
         return self.lat is not None
 
     @property
@@ -58,6 +60,7 @@ class ClipSplit:
         return f"{self.revision}/{self.config}/{self.split}"
 
     def require_labels(self, why: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The split's coordinates, or a user error naming ``why`` they are needed."""
         if self.lat is None or self.lon is None:
             raise AvgBenchError(f"the {self.split!r} split has no labels, but {why} needs them")
         return self.lat, self.lon
@@ -77,7 +80,7 @@ class ClipSplit:
     def iter_media(self, column: str, *, batch_rows: int = MEDIA_BATCH_ROWS) -> Iterator[list]:
         """Batches of one media column in clip order: ``bytes`` per clip (``keyframes``: a list)."""
         if column not in ("audio", "video", "keyframes"):
-            raise ValueError(f"unknown media column {column!r}")
+            raise BaselineInputError(f"unknown media column {column!r}")
         left = len(self.clip_ids)
         for shard in self.shards:
             for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_rows, columns=[column]):

@@ -1,4 +1,4 @@
-"""Baselines built on the reference model's stages (``baselines/reference/``):
+"""Baselines built on the reference model's stages (``baselines/reference/``).
 
 * ``flow-audio``, ``flow-visual``, ``flow-av``: the stage-3 head (Riemannian flow matching on S²)
   conditioned on the same clip embeddings the retrieval baselines use. The point prediction is the
@@ -19,6 +19,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from baselines.dataset import ClipSplit
+from baselines.errors import BaselineInputError, NotFittedError
 from baselines.knn import AUDIO_FEATURES_HELP, FEATURE_OPTIONS, VISUAL_FEATURES_HELP, EmbeddingPredictor
 from baselines.predictor import Predictions
 
@@ -62,7 +63,7 @@ class _FlowHead(EmbeddingPredictor):
                  dtype: Literal["fp32", "bf16"] = "fp32", threads: int = 1, **options) -> None:
         super().__init__(**options)
         if min(train_steps, hidden, depth, n_samples, sample_steps) < 1:
-            raise ValueError("train_steps, hidden, depth, n_samples and sample_steps must be >= 1")
+            raise BaselineInputError("train_steps, hidden, depth, n_samples and sample_steps must be >= 1")
         self.runtime = _runtime(self.device, dtype, threads)
         self.train_steps, self.hidden, self.depth = train_steps, hidden, depth
         self.n_samples, self.sample_steps, self.guidance, self.select = n_samples, sample_steps, guidance, select
@@ -79,7 +80,7 @@ class _FlowHead(EmbeddingPredictor):
 
     def predict(self, split: ClipSplit) -> Predictions:
         if self.locator is None:
-            raise RuntimeError(f"{self.name} is not fitted: call fit(train) first")
+            raise NotFittedError(f"{self.name} is not fitted: call fit(train) first")
         lat, lon, samples = self.locator.predict(
             self.embeddings(split, fitting=False), n_samples=self.n_samples, steps=self.sample_steps,
             guidance=self.guidance, select=self.select, seed=self.seed,
@@ -104,6 +105,7 @@ class FlowAudio(_FlowHead):
         self.audio_features = audio_features
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"audio": self.audio_features}
 
 
@@ -119,6 +121,7 @@ class FlowVisual(_FlowHead):
         self.visual_features = visual_features
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"video": self.visual_features}
 
 
@@ -135,6 +138,7 @@ class FlowAudioVisual(_FlowHead):
         self.audio_features, self.visual_features = audio_features, visual_features
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"audio": self.audio_features, "video": self.visual_features}
 
 
@@ -166,7 +170,7 @@ class AudioAtomsBaseline(EmbeddingPredictor):
                  **options) -> None:
         super().__init__(**options)
         if preset not in AUDIO_ATOMS_PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(AUDIO_ATOMS_PRESETS)}, found {preset!r}")
+            raise BaselineInputError(f"preset must be one of {', '.join(AUDIO_ATOMS_PRESETS)}, found {preset!r}")
         given = {"n_atoms": n_atoms, "k": k, "n_experts": n_experts, "predictor": predictor, "sae_steps": sae_steps,
                  "flow_steps": flow_steps}
         sizes = {**AUDIO_ATOMS_PRESETS[preset], **{key: value for key, value in given.items() if value is not None}}
@@ -174,7 +178,7 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         sae_steps, flow_steps = sizes["sae_steps"], sizes["flow_steps"]
         self.preset, self.runtime = preset, _runtime(self.device, dtype, threads)
         if min(n_atoms, k, n_experts, sae_steps, flow_steps, n_samples, sample_steps) < 1 or k > n_atoms:
-            raise ValueError("n_atoms, k, n_experts, sae_steps, flow_steps, n_samples and sample_steps must be >= 1, "
+            raise BaselineInputError("n_atoms, k, n_experts, sae_steps, flow_steps, n_samples and sample_steps must be >= 1, "
                              "and k <= n_atoms")
         self.audio_features = audio_features
         self.n_atoms, self.k, self.n_experts, self.predictor = n_atoms, k, n_experts, predictor
@@ -183,12 +187,14 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         self.model = None
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"audio": self.audio_features}
 
     def _clip_windows(self, split: ClipSplit) -> list[np.ndarray]:
         return list(self.windows(split, "audio"))
 
     def fit(self, train: ClipSplit) -> AudioAtomsBaseline:
+        """Learn what the baseline needs from the training split; returns self."""
         import dataclasses
 
         from baselines.reference.audio_atoms import AudioAtomsLocator
@@ -205,8 +211,9 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         return self
 
     def predict(self, split: ClipSplit) -> Predictions:
+        """One prediction per clip of ``split``, in its clip order."""
         if self.model is None:
-            raise RuntimeError("audio-atoms is not fitted: call fit(train) first")
+            raise NotFittedError("audio-atoms is not fitted: call fit(train) first")
         windows = self._clip_windows(split)
         lat, lon, samples = self.model.predict(windows, n_samples=self.n_samples, steps=self.sample_steps,
                                                guidance=self.guidance, select=self.select, seed=self.seed)
@@ -216,6 +223,7 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         return Predictions(split.clip_ids, lat, lon, samples=samples, reasoning=reasoning)
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "n_atoms": self.n_atoms, "k": self.k, "n_experts": self.n_experts,
                 "predictor": self.predictor, "sae_steps": self.sae_steps, "flow_steps": self.flow_steps,
                 "n_samples": self.n_samples, "sample_steps": self.sample_steps, "select": self.select,

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from baselines.dataset import ClipSplit
+from baselines.errors import BaselineInputError, NotFittedError
 from baselines.features import clip_embeddings, extract, make_extractor
 from baselines.predictor import Predictions, Predictor
 from baselines.retrieval import KnnLocator, l2_normalise
@@ -63,10 +64,11 @@ class EmbeddingPredictor(Predictor):
         self._standardisers: dict[str, _Standardiser] = {}
 
     def feature_specs(self) -> dict[str, str]:
-        """modality -> feature spec."""
+        """Modality -> feature spec."""
         raise NotImplementedError
 
     def weights(self) -> dict[str, float]:
+        """Each modality's weight in the joint embedding."""
         return {modality: 1.0 for modality in self.feature_specs()}
 
     def windows(self, split: ClipSplit, modality: str) -> NDArray[np.float32]:
@@ -75,8 +77,11 @@ class EmbeddingPredictor(Predictor):
         return extract(split, extractor, cache=self.cache, progress=self.progress)
 
     def embeddings(self, split: ClipSplit, *, fitting: bool) -> NDArray[np.float32]:
-        """One row per clip: each modality's clip embedding standardised (with training statistics),
-        unit-normalised and scaled by the square root of its weight, then concatenated."""
+        """One row per clip: the modalities' clip embeddings, weighted and concatenated.
+
+        Each modality's embedding is standardised (with training statistics), unit-normalised and
+        scaled by the square root of its weight.
+        """
         parts = []
         for modality in self.feature_specs():
             x = clip_embeddings(self.windows(split, modality))
@@ -88,6 +93,7 @@ class EmbeddingPredictor(Predictor):
         return np.concatenate(parts, axis=1)
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "features": self.feature_specs(), "standardise": self.standardise}
 
 
@@ -107,7 +113,7 @@ class _KnnPredictor(EmbeddingPredictor):
 
     def predict(self, split: ClipSplit) -> Predictions:
         if self.locator.n_gallery == 0:
-            raise RuntimeError(f"{self.name} is not fitted: call fit(train) first")
+            raise NotFittedError(f"{self.name} is not fitted: call fit(train) first")
         k = min(self.k, self.locator.n_gallery)
         lat, lon, _ = self.locator.predict(self.embeddings(split, fitting=False), k=k, method=self.method)
         return Predictions(split.clip_ids, lat, lon)
@@ -128,6 +134,7 @@ class KnnAudio(_KnnPredictor):
         self.audio_features = audio_features
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"audio": self.audio_features}
 
 
@@ -143,6 +150,7 @@ class KnnVisual(_KnnPredictor):
         self.visual_features = visual_features
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"video": self.visual_features}
 
 
@@ -162,14 +170,17 @@ class KnnAudioVisual(_KnnPredictor):
                  audio_weight: float = 0.5, **options) -> None:
         super().__init__(**options)
         if not 0.0 <= audio_weight <= 1.0:
-            raise ValueError(f"audio_weight must be in [0, 1], found {audio_weight}")
+            raise BaselineInputError(f"audio_weight must be in [0, 1], found {audio_weight}")
         self.audio_features, self.visual_features, self.audio_weight = audio_features, visual_features, audio_weight
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         return {"audio": self.audio_features, "video": self.visual_features}
 
     def weights(self) -> dict[str, float]:
+        """Each modality's weight in the joint embedding."""
         return {"audio": self.audio_weight, "video": 1.0 - self.audio_weight}
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "audio_weight": self.audio_weight}

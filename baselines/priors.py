@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from baselines.dataset import ClipSplit
+from baselines.errors import BaselineInputError, NotFittedError
 from baselines.predictor import Predictions, Predictor
 
 
@@ -40,13 +41,15 @@ class RandomSphere(Predictor):
     def __init__(self, *, seed: int = 0, samples: int = 0, progress: bool = True) -> None:
         super().__init__(seed=seed, progress=progress)
         if samples < 0:
-            raise ValueError(f"samples must be >= 0, found {samples}")
+            raise BaselineInputError(f"samples must be >= 0, found {samples}")
         self.samples = samples
 
     def fit(self, train: ClipSplit) -> RandomSphere:
+        """Learn what the baseline needs from the training split; returns self."""
         return self
 
     def predict(self, split: ClipSplit) -> Predictions:
+        """One prediction per clip of ``split``, in its clip order."""
         rng = np.random.default_rng(self.seed)
         lat, lon = uniform_sphere(len(split), rng)
         samples = None
@@ -56,6 +59,7 @@ class RandomSphere(Predictor):
         return Predictions(split.clip_ids, lat, lon, samples=samples)
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "samples": self.samples}
 
 
@@ -70,23 +74,25 @@ class TrainPrior(Predictor):
     def __init__(self, *, seed: int = 0, strategy: Literal["mode", "sample"] = "mode", progress: bool = True) -> None:
         super().__init__(seed=seed, progress=progress)
         if strategy not in ("mode", "sample"):
-            raise ValueError(f"strategy must be 'mode' or 'sample', found {strategy!r}")
+            raise BaselineInputError(f"strategy must be 'mode' or 'sample', found {strategy!r}")
         self.strategy = strategy
         self._lat: NDArray[np.float64] | None = None
         self._lon: NDArray[np.float64] | None = None
         self._mode: tuple[float, float] | None = None
 
     def fit(self, train: ClipSplit) -> TrainPrior:
+        """Learn what the baseline needs from the training split; returns self."""
         lat, lon = train.require_labels("train-prior")
         if len(lat) == 0:
-            raise ValueError("train-prior needs at least one training clip")
+            raise BaselineInputError("train-prior needs at least one training clip")
         self._lat, self._lon = lat.copy(), lon.copy()
         self._mode = _mode_location(lat, lon, train.labels.get("location_id"))
         return self
 
     def predict(self, split: ClipSplit) -> Predictions:
+        """One prediction per clip of ``split``, in its clip order."""
         if self._lat is None or self._lon is None or self._mode is None:
-            raise RuntimeError("train-prior is not fitted: call fit(train) first")
+            raise NotFittedError("train-prior is not fitted: call fit(train) first")
         n = len(split)
         if self.strategy == "mode":
             lat, lon = np.full(n, self._mode[0]), np.full(n, self._mode[1])
@@ -96,12 +102,14 @@ class TrainPrior(Predictor):
         return Predictions(split.clip_ids, lat, lon)
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "strategy": self.strategy}
 
 
 def _mode_location(lat: NDArray[np.float64], lon: NDArray[np.float64], location_ids: list | None) -> tuple[float, float]:
-    """Coordinates of the most frequent location (by id, else by exact coordinates); ties go to the
-    smallest key, so the answer does not depend on row order.
+    """Coordinates of the most frequent location (by id, else by exact coordinates).
+
+    Ties go to the smallest key, so the answer does not depend on row order.
 
     >>> _mode_location(np.array([1.0, 2.0, 2.0]), np.array([5.0, 6.0, 6.0]), None)
     (2.0, 6.0)

@@ -1,5 +1,6 @@
-"""Retrieval baselines (``knn-audio``, ``knn-visual``, ``knn-av``): geolocate a clip by its nearest
-training clips in a frozen embedding space.
+"""Retrieval baselines (``knn-audio``, ``knn-visual``, ``knn-av``).
+
+They geolocate a clip by its nearest training clips in a frozen embedding space.
 
 A query clip's embedding is compared with every training ("gallery") clip's embedding by **cosine
 similarity**; the location is then either the best neighbour's coordinates (``method="best"``) or a
@@ -65,7 +66,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from avg_bench.geo.sphere import check_coordinates, from_unit_vectors, to_unit_vectors
+from avg_bench.geo.sphere import check_coordinates as _geo_check_coordinates
+from avg_bench.geo.sphere import from_unit_vectors, to_unit_vectors
+from baselines.errors import BaselineInputError, NotFittedError
 
 __all__ = [
     "DEFAULT_BLOCK_BYTES",
@@ -172,7 +175,7 @@ def top_k_cosine(
     queries = _as_matrix(queries, "queries", allow_empty_rows=True)
     gallery = _as_matrix(gallery, "gallery")
     if queries.shape[1] != gallery.shape[1]:
-        raise ValueError(
+        raise BaselineInputError(
             f"queries have {queries.shape[1]} columns but the gallery has {gallery.shape[1]}"
         )
     k = _check_k(k, len(gallery))
@@ -211,14 +214,14 @@ def vote_location(
     lat, lon = check_coordinates(neighbour_lat, neighbour_lon)
     scores = np.asarray(scores, dtype=np.float64)
     if lat.ndim != 2 or lat.shape != lon.shape or lat.shape != scores.shape:
-        raise ValueError(
+        raise BaselineInputError(
             "neighbour_lat, neighbour_lon and scores must have the same shape (queries, k), "
             f"found {lat.shape}, {lon.shape} and {scores.shape}"
         )
     if lat.shape[1] == 0:
-        raise ValueError("every query needs at least one neighbour (k >= 1), found k = 0")
+        raise BaselineInputError("every query needs at least one neighbour (k >= 1), found k = 0")
     if not np.isfinite(scores).all():
-        raise ValueError("scores must be finite numbers")
+        raise BaselineInputError("scores must be finite numbers")
     method = _check_choice(method, "method", _METHODS)
     rows = np.arange(len(lat))
     best = np.argmax(scores, axis=1)
@@ -283,7 +286,7 @@ class KnnLocator:
         lon = np.asarray(lon, dtype=np.float64)
         for name, values in (("lat", lat), ("lon", lon)):
             if values.shape != (n,):
-                raise ValueError(
+                raise BaselineInputError(
                     f"{name} must have shape ({n},), one value per embedding row, found {values.shape}"
                 )
         lat, lon = check_coordinates(lat, lon)
@@ -303,7 +306,7 @@ class KnnLocator:
         gallery = self._fitted()
         queries = _as_matrix(embeddings, "embeddings", allow_empty_rows=True, nonzero_rows=True)
         if queries.shape[1] != gallery.shape[1]:
-            raise ValueError(
+            raise BaselineInputError(
                 f"embeddings have {queries.shape[1]} columns "
                 f"but the gallery was fitted with {gallery.shape[1]}"
             )
@@ -328,7 +331,7 @@ class KnnLocator:
 
     def _fitted(self) -> NDArray[np.float32]:
         if self._gallery is None:
-            raise RuntimeError("KnnLocator is not fitted: call fit(embeddings, lat, lon) first")
+            raise NotFittedError("KnnLocator is not fitted: call fit(embeddings, lat, lon) first")
         return self._gallery
 
 
@@ -345,15 +348,15 @@ def _as_matrix(
     """
     original = np.asarray(x)
     if original.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (rows, dim), found shape {original.shape}")
+        raise BaselineInputError(f"{name} must be a 2-D array of shape (rows, dim), found shape {original.shape}")
     if original.dtype == object or not (
         np.issubdtype(original.dtype, np.floating)
         or np.issubdtype(original.dtype, np.integer)
         or original.dtype == bool
     ):
-        raise ValueError(f"{name} must hold real numbers, found dtype {original.dtype}")
+        raise BaselineInputError(f"{name} must hold real numbers, found dtype {original.dtype}")
     if original.shape[1] == 0 or (original.shape[0] == 0 and not allow_empty_rows):
-        raise ValueError(f"{name} must have at least one row and one column, found shape {original.shape}")
+        raise BaselineInputError(f"{name} must have at least one row and one column, found shape {original.shape}")
     with np.errstate(over="ignore"):
         matrix = np.asarray(original, dtype=np.float32)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -363,7 +366,7 @@ def _as_matrix(
         bad = np.argwhere(~np.isfinite(matrix[suspect]))
         if bad.size:
             row, column = int(suspect[bad[0, 0]]), int(bad[0, 1])
-            raise ValueError(
+            raise BaselineInputError(
                 f"{name} must be finite float32 values, found {float(original[row, column])!r} "
                 f"at row {row}, column {column}"
             )
@@ -371,13 +374,21 @@ def _as_matrix(
         suspect = np.flatnonzero(squared == 0)  # (or an underflow of tiny values)
         zero = suspect[~matrix[suspect].any(axis=1)]
         if zero.size:
-            raise ValueError(f"{name} row {int(zero[0])} is all zeros: its cosine similarity is undefined")
+            raise BaselineInputError(f"{name} row {int(zero[0])} is all zeros: its cosine similarity is undefined")
     return matrix
+
+
+def check_coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`avg_bench.geo.sphere.check_coordinates`, its ``ValueError`` raised as a baseline user error."""
+    try:
+        return _geo_check_coordinates(lat, lon)
+    except ValueError as exc:
+        raise BaselineInputError(str(exc)) from exc
 
 
 def _check_k(k: object, gallery_size: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= gallery_size:
-        raise ValueError(f"k must be an integer in [1, {gallery_size}] (the gallery size), found {k!r}")
+        raise BaselineInputError(f"k must be an integer in [1, {gallery_size}] (the gallery size), found {k!r}")
     return int(k)
 
 
@@ -385,7 +396,7 @@ def _check_block_rows(block_rows: object) -> int | None:
     if block_rows is None:
         return None
     if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
-        raise ValueError(f"block_rows must be a positive integer or None, found {block_rows!r}")
+        raise BaselineInputError(f"block_rows must be a positive integer or None, found {block_rows!r}")
     return int(block_rows)
 
 
@@ -395,14 +406,14 @@ def _check_temperature(temperature: object) -> float:
         or not isinstance(temperature, (int, float, np.integer, np.floating))
         or not (np.isfinite(temperature) and temperature > 0)
     ):
-        raise ValueError(f"temperature must be a finite number > 0, found {temperature!r}")
+        raise BaselineInputError(f"temperature must be a finite number > 0, found {temperature!r}")
     return float(temperature)
 
 
 def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         allowed = " or ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be {allowed}, found {value!r}")
+        raise BaselineInputError(f"{name} must be {allowed}, found {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -472,8 +483,10 @@ def _plan(n_queries: int, n_gallery: int, k: int, block_rows: int | None) -> tup
 
 
 def _workers(n_queries: int) -> int:
-    """Worker threads: the usable cores, at most 8, at most BLAS's own thread setting (so that
-    ``OMP_NUM_THREADS=1`` or a ``threadpool_limits`` still holds), each with >= 32 queries."""
+    """Worker threads for a search: the usable cores, at most 8, each with >= 32 queries.
+
+    Never more than BLAS's own thread setting, so ``OMP_NUM_THREADS=1`` or a ``threadpool_limits`` still holds.
+    """
     if _WORKERS is not None:
         return _WORKERS
     from threadpoolctl import threadpool_info
@@ -544,8 +557,10 @@ def _smallest_sorted(keys: NDArray[np.int64], k: int) -> NDArray[np.int64]:
 
 
 def _top_k_keys(scores: NDArray[np.float32], k: int) -> NDArray[np.int64]:
-    """Keys (:func:`_sort_keys`) of the ``k`` largest scores of each row, sorted: best first,
-    ties to the lower column."""
+    """Keys (:func:`_sort_keys`) of the ``k`` largest scores of each row, best first.
+
+    Ties go to the lower column.
+    """
     n_rows, n_columns = scores.shape
     groups = min(n_columns, max(_GROUPS, 8 * k))
     if groups * 2 > n_columns:  # small gallery: rank every score

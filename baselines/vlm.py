@@ -1,5 +1,6 @@
-"""``vlm-zero-shot``: any Hugging Face vision-language model, shown a clip's keyframes and asked where
-it was filmed, walking the Chain of Region (continent, country, region, city) before coordinates.
+"""``vlm-zero-shot``: any Hugging Face vision-language model, asked where a clip's keyframes were filmed.
+
+The model walks the Chain of Region (continent, country, region, city) before coordinates.
 
 The answer is parsed by :func:`baselines.answer_parser.parse_answer` (decimal degrees, DMS,
 hemisphere letters, JSON, labelled pairs, refusals); what cannot be parsed is an abstention, and
@@ -27,6 +28,7 @@ import numpy as np
 from avg_bench.errors import AvgBenchError
 from baselines.answer_parser import ANSWER_FORMAT, parse_answer
 from baselines.dataset import ClipSplit
+from baselines.errors import BaselineInputError
 from baselines.features import progress_bar
 from baselines.generation import ChatPrompter, generate_batched
 from baselines.predictor import Predictions, Predictor
@@ -63,11 +65,11 @@ class VlmZeroShot(Predictor):
                  progress: bool = True) -> None:
         super().__init__(seed=seed, progress=progress)
         if not 1 <= keyframes <= 4:
-            raise ValueError(f"keyframes must be between 1 and 4, found {keyframes}")
+            raise BaselineInputError(f"keyframes must be between 1 and 4, found {keyframes}")
         if max_new_tokens < 1 or temperature < 0:
-            raise ValueError("max_new_tokens must be >= 1 and temperature >= 0")
+            raise BaselineInputError("max_new_tokens must be >= 1 and temperature >= 0")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, found {batch_size}")
+            raise BaselineInputError(f"batch_size must be at least 1, found {batch_size}")
         self.model_name, self.revision, self.device, self.dtype = model, revision, device, dtype
         self.keyframes, self.max_new_tokens, self.temperature = keyframes, max_new_tokens, temperature
         self.max_pixels, self.batch_size = max_pixels, batch_size
@@ -75,9 +77,11 @@ class VlmZeroShot(Predictor):
         self._model: Any = None
 
     def fit(self, train: ClipSplit) -> VlmZeroShot:
+        """Learn what the baseline needs from the training split; returns self."""
         return self  # zero-shot: the training split is not looked at
 
     def predict(self, split: ClipSplit) -> Predictions:
+        """One prediction per clip of ``split``, in its clip order."""
         import torch
 
         self._load()
@@ -127,6 +131,7 @@ class VlmZeroShot(Predictor):
         self._prompter = ChatPrompter.load(self.model_name, self.revision, self.max_pixels)
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         return {**super().describe(), "model": self.model_name, "revision": self.revision,
                 "keyframes": self.keyframes, "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
                 "batch_size": self.batch_size}

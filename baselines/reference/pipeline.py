@@ -32,11 +32,13 @@ import numpy as np
 
 from avg_bench.errors import AvgBenchError
 from baselines.dataset import ClipSplit
+from baselines.errors import NotFittedError
 from baselines.features import clip_embeddings
 from baselines.flow_baselines import _naming_labels
 from baselines.knn import FEATURE_OPTIONS, EmbeddingPredictor, _Standardiser
 from baselines.predictor import Predictions
 from baselines.reference.configs import FIELD_HELP, FIELDS, PRESETS, ReferenceConfig
+from baselines.reference.errors import ReferenceModelError
 from baselines.retrieval import l2_normalise
 
 
@@ -64,7 +66,7 @@ class ReferencePipeline(EmbeddingPredictor):
                  sample_steps: int | None = None, dtype: Literal["fp32", "bf16"] | None = None,
                  threads: int | None = None, **options) -> None:
         if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+            raise ReferenceModelError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
         given = {key: value for key, value in locals().items() if key in FIELDS and value is not None}
         if "device" in options:
             given["device"] = options["device"]
@@ -73,7 +75,7 @@ class ReferencePipeline(EmbeddingPredictor):
         super().__init__(**options)
         c = self.config
         if not 1 <= c.keyframes <= 4 or min(c.n_atoms, c.k, c.sae_steps, c.flow_steps, c.num_generations) < 1:
-            raise ValueError("keyframes must be in 1..4; n_atoms, k, sae_steps, flow_steps, num_generations >= 1")
+            raise ReferenceModelError("keyframes must be in 1..4; n_atoms, k, sae_steps, flow_steps, num_generations >= 1")
         self.preset, self.checkpoint = preset, checkpoint
         from baselines.reference.runtime import Runtime
 
@@ -86,13 +88,16 @@ class ReferencePipeline(EmbeddingPredictor):
 
     @property
     def use_audio(self) -> bool:
+        """Whether the configuration reads the audio track."""
         return "audio" in self.modalities
 
     @property
     def use_frames(self) -> bool:
+        """Whether the configuration reads the keyframes."""
         return "video" in self.modalities
 
     def feature_specs(self) -> dict[str, str]:
+        """The cached clip features this baseline reads, by modality."""
         specs = {}
         if self.use_audio:
             specs["audio"] = self.config.audio_features
@@ -142,10 +147,12 @@ class ReferencePipeline(EmbeddingPredictor):
     # Fit and predict.
 
     def fit(self, train: ClipSplit) -> ReferencePipeline:
+        """Learn what the baseline needs from the training split; returns self."""
         with self.runtime.active():  # the thread policy of stages 1 and 3 holds for the VLM too
             return self._fit(train)
 
     def predict(self, split: ClipSplit) -> Predictions:
+        """One prediction per clip of ``split``, in its clip order."""
         with self.runtime.active():
             return self._predict(split)
 
@@ -207,7 +214,7 @@ class ReferencePipeline(EmbeddingPredictor):
 
     def _predict(self, split: ClipSplit) -> Predictions:
         if self.flow is None:
-            raise RuntimeError(f"{self.name} is not fitted: call fit(train) first")
+            raise NotFittedError(f"{self.name} is not fitted: call fit(train) first")
         from baselines.answer_parser import parse_answer
         from baselines.vlm import country_code
 
@@ -275,6 +282,7 @@ class ReferencePipeline(EmbeddingPredictor):
     # Checkpoints: atoms/, vlm/, flow/, standardisers.npz, pipeline.json.
 
     def save(self, directory: str | Path) -> Path:
+        """Write the fitted pipeline to ``directory``; returns the folder written."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.atoms is not None:
@@ -290,6 +298,7 @@ class ReferencePipeline(EmbeddingPredictor):
         return directory
 
     def load(self, directory: str | Path) -> ReferencePipeline:
+        """Read a fitted pipeline written by :meth:`save`; returns self."""
         import torch
         import transformers
 
@@ -319,6 +328,7 @@ class ReferencePipeline(EmbeddingPredictor):
         return self
 
     def describe(self) -> dict:
+        """The settings recorded beside the predictions, so a run can be repeated."""
         config = {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("gpus", "expected_hours")}
         return {**super().describe(), "preset": self.preset, "config": config, "training_log": self.log}
 

@@ -131,8 +131,20 @@ def test_cli_runs_and_scores_a_baseline(synth_dataset, tmp_path, feature_cache):
     assert bad.returncode == 2 and bad.stderr == "error: knn-av option k must be an integer, found 'many'\n"
 
 
+def test_cli_reports_a_bad_option_found_at_predict_time_as_one_error_line(synth_dataset, feature_cache):
+    # k=0 passes the option parser and the constructor; the locator rejects it after fitting. That used
+    # to be a bare ValueError (a traceback); it is a BaselineInputError now: one `error:` line, exit 2.
+    env = {"AVG_BENCH_CACHE": str(feature_cache), "PATH": "/usr/bin:/bin"}
+    bad = subprocess.run([str(CLI), "baseline", "run", "knn-av", "--data", str(synth_dataset.root), "--split", "val", "-o", "k=0", "--quiet"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("error: k must be an integer in [1, ") and bad.stderr.endswith("found 0\n")
+    assert bad.stderr.count("\n") == 1
+
+
 def test_vlm_zero_shot_end_to_end_with_a_tiny_qwen(synth_dataset, tmp_path):
     from baselines_tests.tiny_models import TINY_ANSWER, make_tiny_qwen_vl
+
     from baselines.vlm import PROMPT
 
     folder = make_tiny_qwen_vl(tmp_path / "tiny-qwen", prompt=PROMPT.format(n=2), steps=100)

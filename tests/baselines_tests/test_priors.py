@@ -8,6 +8,7 @@ from scipy import stats
 
 from avg_bench.geo.sphere import to_unit_vectors
 from baselines.dataset import ClipSplit
+from baselines.errors import BaselineInputError, NotFittedError
 from baselines.priors import RandomSphere, TrainPrior
 
 
@@ -73,7 +74,7 @@ def test_train_prior_needs_labels_and_a_known_strategy():
 
     with pytest.raises(AvgBenchError, match="'test' split has no labels, but train-prior needs them"):
         TrainPrior().fit(unlabelled(3))
-    with pytest.raises(ValueError, match="strategy must be 'mode' or 'sample'"):
+    with pytest.raises(BaselineInputError, match="strategy must be 'mode' or 'sample'"):
         TrainPrior(strategy="median")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         TrainPrior().predict(unlabelled(1))

@@ -14,6 +14,7 @@ import pytest
 
 import baselines.retrieval as retrieval
 from avg_bench.geo import destination_point, haversine_km, to_unit_vectors
+from baselines.errors import BaselineInputError, NotFittedError
 from baselines.retrieval import KnnLocator, l2_normalise, top_k_cosine, vote_location
 
 REPO = Path(__file__).resolve().parents[2]
@@ -373,10 +374,14 @@ def fitted():
     ],
 )
 def test_bad_input_raises_a_clear_value_error(call, message):
-    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+    # A user error (one `error:` line from the CLI) that is still a ValueError for library callers.
+    with pytest.raises(BaselineInputError, match=f"^{re.escape(message)}$") as raised:
+        call()
+    assert isinstance(raised.value, ValueError)
+    with pytest.raises(ValueError):
         call()
 
 
 def test_predict_before_fit_raises():
-    with pytest.raises(RuntimeError, match=re.escape("KnnLocator is not fitted: call fit(embeddings, lat, lon) first")):
+    with pytest.raises(NotFittedError, match=re.escape("KnnLocator is not fitted: call fit(embeddings, lat, lon) first")):
         KnnLocator().predict([[1.0, 0.0]])

@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from baselines_tests.media_split import media_split
 
 from avg_bench.errors import AvgBenchError
 from avg_bench.labels import labels_from_records
+from baselines.errors import BaselineInputError
 from baselines.summary import END, START, markdown_table, update_readme
 from baselines.vlm import VlmZeroShot, country_code
-from baselines_tests.media_split import media_split
 
 
 def test_answers_become_predictions_abstentions_and_reasoning(tmp_path, monkeypatch):
@@ -38,7 +39,7 @@ def test_answers_become_predictions_abstentions_and_reasoning(tmp_path, monkeypa
 
 
 def test_vlm_options_and_missing_model_are_clear_errors():
-    with pytest.raises(ValueError, match="keyframes must be between 1 and 4"):
+    with pytest.raises(BaselineInputError, match="keyframes must be between 1 and 4"):
         VlmZeroShot(keyframes=5)
     with pytest.raises(AvgBenchError, match="cannot load encoder './no-such-vlm': no such model folder"):
         VlmZeroShot(model="./no-such-vlm")._load()

@@ -22,6 +22,7 @@ from typing import Literal
 import torch
 from torchdiffeq import odeint
 
+from baselines.reference.errors import ReferenceModelError
 from baselines.reference.precision.sphere import (
     EARTH_RADIUS_KM,
     UNIFORM_LOG_DENSITY,
@@ -85,7 +86,7 @@ def sample(
 ) -> torch.Tensor:
     """Draw ``n_samples`` points per row: unit vectors of shape ``(batch, n_samples, 3)``."""
     if steps < 1:
-        raise ValueError(f"steps must be >= 1, found {steps}")
+        raise ReferenceModelError(f"steps must be >= 1, found {steps}")
     dtype, device = field.null.dtype, field.null.device
     x = sample_uniform((batch, n_samples), generator=generator, dtype=dtype, device=device)
     dt = 1.0 / steps
@@ -97,7 +98,7 @@ def sample(
             vm = guided_field(field, cond, t + 0.5 * dt, batch, guidance)(xm)
             v = project_to_tangent(x, vm)
         elif method != "euler":
-            raise ValueError(f"method must be 'euler' or 'midpoint', found {method!r}")
+            raise ReferenceModelError(f"method must be 'euler' or 'midpoint', found {method!r}")
         x = exp_map(x, dt * v)
     return x
 
@@ -143,7 +144,7 @@ def vmf_kde_mode(samples: torch.Tensor, *, bandwidth_km: float = 300.0) -> torch
     deviation at small angles). Shape ``(B, S, 3) -> (B,)``; ties go to the lower index.
     """
     if bandwidth_km <= 0:
-        raise ValueError(f"bandwidth_km must be > 0, found {bandwidth_km}")
+        raise ReferenceModelError(f"bandwidth_km must be > 0, found {bandwidth_km}")
     kappa = (EARTH_RADIUS_KM / bandwidth_km) ** 2
     gram = samples @ samples.transpose(-1, -2)
     density = torch.exp(kappa * (gram - 1.0)).sum(-1)
