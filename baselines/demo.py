@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from avg_bench.cache import atomic_write_bytes, sha256_file
+from avg_bench.modality import Modality, modality_set_name
 
 #: The demo host's port when free: the remote manifest holds its URLs, so a fixed port keeps that file
 #: (and the manifest hash in build_info.json) the same from run to run; the revision ignores URLs.
@@ -53,6 +54,7 @@ NOT_RUN = {
 
 @dataclass
 class DemoResult:
+    """What the demo made: the folders, the scores and, with the leaderboard extra, the board."""
     out: Path
     dataset: Path
     results: dict = field(default_factory=dict)  # baseline -> avg_bench.results.Results
@@ -71,6 +73,7 @@ class StepClock:
 
     @contextmanager
     def step(self, title: str) -> Iterator[dict]:
+        """Time one step of the demo and yield a dict the step fills with its one-line detail."""
         note: dict = {}
         began = time.perf_counter()
         yield note
@@ -84,6 +87,7 @@ class StepClock:
 def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int = 5, clips_per_video: int = 4,
              video_seconds: float = 42.0, seed: int = 0, workers: int | None = None, bootstrap: int = 1000,
              progress: bool = True, echo: Callable[[str], None] = lambda line: None) -> DemoResult:
+    """Run the whole loop on a small synthetic dataset: synth, build, baselines, scores, leaderboard, report."""
     from avg_bench.data.locations import load_locations
     from avg_bench.data.synth import generate_synth, pick_locations
 
@@ -134,11 +138,10 @@ def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int =
             raise AvgBenchError(f"the demo's leaderboard needs its extra: pip install 'avg-bench[leaderboard]' "
                                 f"({exc.name} is missing)") from None
 
-        modality = {("audio",): "audio", ("video",): "visual"}
         result.board = submit_demo(out / "leaderboard", dataset, build.labels_dir,
                                    {name: out / "predictions" / f"{name}.jsonl" for name in DEMO_BASELINES},
                                    revision=build.revision, bootstrap=bootstrap, seed=seed,
-                                   modalities={n: modality.get(BASELINES[n].modalities, "audio+visual") for n in DEMO_BASELINES})
+                                   modalities={n: _submitted_modalities(BASELINES[n].modalities) for n in DEMO_BASELINES})
         note["detail"] = f"{len(result.board.entries)} entries ({result.board.submitted} new)"
     with clock.step("report: figures and HTML") as note:
         from avg_bench.figures.report import write_report
@@ -240,3 +243,8 @@ def _write_info(out: Path, result: DemoResult, build, locations: int, per_locati
         "leaderboard": {"db": result.board.settings.db_url, "entries": result.board.entries} if result.board else None,
     }
     atomic_write_bytes(out / "demo.json", json.dumps(info, indent=2).encode())
+
+
+def _submitted_modalities(modalities: tuple[Modality, ...]) -> str:
+    """The leaderboard's word for a baseline's modalities; a prior (none) is filed under audio+visual, as the leaderboard has no "none"."""
+    return modality_set_name(modalities or (Modality.AUDIO, Modality.VISUAL))

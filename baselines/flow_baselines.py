@@ -18,6 +18,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from avg_bench.modality import Modality
 from baselines.dataset import ClipSplit
 from baselines.errors import BaselineInputError, NotFittedError
 from baselines.knn import AUDIO_FEATURES_HELP, FEATURE_OPTIONS, VISUAL_FEATURES_HELP, EmbeddingPredictor
@@ -97,39 +98,39 @@ class FlowAudio(_FlowHead):
     """The flow head on soundtrack embeddings."""
 
     name: ClassVar[str] = "flow-audio"
-    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO,)
     OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, **_FLOW_OPTIONS}
 
     def __init__(self, *, audio_features: str = "logmel", **options) -> None:
         super().__init__(**options)
         self.audio_features = audio_features
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"audio": self.audio_features}
+        return {Modality.AUDIO: self.audio_features}
 
 
 class FlowVisual(_FlowHead):
     """The flow head on keyframe embeddings."""
 
     name: ClassVar[str] = "flow-visual"
-    modalities: ClassVar[tuple[str, ...]] = ("video",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.VISUAL,)
     OPTIONS: ClassVar[dict[str, str]] = {"visual_features": VISUAL_FEATURES_HELP, **_FLOW_OPTIONS}
 
     def __init__(self, *, visual_features: str = "colour", **options) -> None:
         super().__init__(**options)
         self.visual_features = visual_features
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"video": self.visual_features}
+        return {Modality.VISUAL: self.visual_features}
 
 
 class FlowAudioVisual(_FlowHead):
     """The flow head on sound and picture together (equal weights)."""
 
     name: ClassVar[str] = "flow-av"
-    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO, Modality.VISUAL)
     OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, "visual_features": VISUAL_FEATURES_HELP,
                                          **_FLOW_OPTIONS}
 
@@ -137,16 +138,16 @@ class FlowAudioVisual(_FlowHead):
         super().__init__(**options)
         self.audio_features, self.visual_features = audio_features, visual_features
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"audio": self.audio_features, "video": self.visual_features}
+        return {Modality.AUDIO: self.audio_features, Modality.VISUAL: self.visual_features}
 
 
 class AudioAtomsBaseline(EmbeddingPredictor):
     """Acoustic atoms (MAR-SAE) pooled per clip, then the flow head: the audio-only reference."""
 
     name: ClassVar[str] = "audio-atoms"
-    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO,)
     OPTIONS: ClassVar[dict[str, str]] = {
         "audio_features": "window features: logmel (10 x 1 s), or hf:NAME (CLAP, AST, Whisper: 2 s windows)",
         "n_atoms": "dictionary size (decoder rows = acoustic atoms)",
@@ -186,12 +187,12 @@ class AudioAtomsBaseline(EmbeddingPredictor):
         self.n_samples, self.sample_steps, self.guidance, self.select = n_samples, sample_steps, guidance, select
         self.model = None
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"audio": self.audio_features}
+        return {Modality.AUDIO: self.audio_features}
 
     def _clip_windows(self, split: ClipSplit) -> list[np.ndarray]:
-        return list(self.windows(split, "audio"))
+        return list(self.windows(split, Modality.AUDIO))
 
     def fit(self, train: ClipSplit) -> AudioAtomsBaseline:
         """Learn what the baseline needs from the training split; returns self."""

@@ -15,6 +15,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from avg_bench.modality import Modality
 from baselines.dataset import ClipSplit
 from baselines.errors import BaselineInputError, NotFittedError
 from baselines.features import clip_embeddings, extract, make_extractor
@@ -63,15 +64,15 @@ class EmbeddingPredictor(Predictor):
         self.device, self.batch_size, self.cache = device, batch_size, cache
         self._standardisers: dict[str, _Standardiser] = {}
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """Modality -> feature spec."""
         raise NotImplementedError
 
-    def weights(self) -> dict[str, float]:
+    def weights(self) -> dict[Modality, float]:
         """Each modality's weight in the joint embedding."""
         return {modality: 1.0 for modality in self.feature_specs()}
 
-    def windows(self, split: ClipSplit, modality: str) -> NDArray[np.float32]:
+    def windows(self, split: ClipSplit, modality: Modality) -> NDArray[np.float32]:
         """``(N, T, D)`` window features of one modality (cached on disk)."""
         extractor = make_extractor(self.feature_specs()[modality], modality, device=self.device, batch_size=self.batch_size)
         return extract(split, extractor, cache=self.cache, progress=self.progress)
@@ -126,39 +127,39 @@ class KnnAudio(_KnnPredictor):
     """Nearest training clips by their soundtrack."""
 
     name: ClassVar[str] = "knn-audio"
-    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO,)
     OPTIONS: ClassVar[dict[str, str]] = {"audio_features": AUDIO_FEATURES_HELP, **_KNN_OPTIONS}
 
     def __init__(self, *, audio_features: str = "logmel", **options) -> None:
         super().__init__(**options)
         self.audio_features = audio_features
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"audio": self.audio_features}
+        return {Modality.AUDIO: self.audio_features}
 
 
 class KnnVisual(_KnnPredictor):
     """Nearest training clips by their keyframes."""
 
     name: ClassVar[str] = "knn-visual"
-    modalities: ClassVar[tuple[str, ...]] = ("video",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.VISUAL,)
     OPTIONS: ClassVar[dict[str, str]] = {"visual_features": VISUAL_FEATURES_HELP, **_KNN_OPTIONS}
 
     def __init__(self, *, visual_features: str = "colour", **options) -> None:
         super().__init__(**options)
         self.visual_features = visual_features
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"video": self.visual_features}
+        return {Modality.VISUAL: self.visual_features}
 
 
 class KnnAudioVisual(_KnnPredictor):
     """Nearest training clips by sound and picture together."""
 
     name: ClassVar[str] = "knn-av"
-    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO, Modality.VISUAL)
     OPTIONS: ClassVar[dict[str, str]] = {
         "audio_features": AUDIO_FEATURES_HELP,
         "visual_features": VISUAL_FEATURES_HELP,
@@ -173,13 +174,13 @@ class KnnAudioVisual(_KnnPredictor):
             raise BaselineInputError(f"audio_weight must be in [0, 1], found {audio_weight}")
         self.audio_features, self.visual_features, self.audio_weight = audio_features, visual_features, audio_weight
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        return {"audio": self.audio_features, "video": self.visual_features}
+        return {Modality.AUDIO: self.audio_features, Modality.VISUAL: self.visual_features}
 
-    def weights(self) -> dict[str, float]:
+    def weights(self) -> dict[Modality, float]:
         """Each modality's weight in the joint embedding."""
-        return {"audio": self.audio_weight, "video": 1.0 - self.audio_weight}
+        return {Modality.AUDIO: self.audio_weight, Modality.VISUAL: 1.0 - self.audio_weight}
 
     def describe(self) -> dict:
         """The settings recorded beside the predictions, so a run can be repeated."""

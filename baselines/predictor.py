@@ -19,6 +19,7 @@ import orjson
 from numpy.typing import NDArray
 
 from avg_bench.cache import atomic_write_bytes
+from avg_bench.modality import Modality
 from baselines.dataset import ClipSplit
 
 
@@ -54,6 +55,7 @@ class Predictions:
 
     @property
     def abstained(self) -> NDArray[np.bool_]:
+        """True where the predictor abstained (lat/lon NaN, written as null)."""
         return np.isnan(self.lat) | np.isnan(self.lon)
 
     def records(self) -> list[dict]:
@@ -92,7 +94,7 @@ class Predictor(abc.ABC):
     #: Registry name, e.g. ``knn-audio``.
     name: ClassVar[str]
     #: Which inputs it looks at: a subset of ("audio", "video"); empty for priors.
-    modalities: ClassVar[tuple[str, ...]] = ()
+    modalities: ClassVar[tuple[Modality, ...]] = ()
 
     def __init__(self, *, seed: int = 0, progress: bool = True) -> None:
         self.seed, self.progress = seed, progress

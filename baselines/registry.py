@@ -16,19 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.predictor import Predictor
 
 
 @dataclass(frozen=True)
 class BaselineEntry:
+    """One baseline: its name, where its class lives, what it reads and the pip extra it needs."""
     name: str
     target: str  # "module:Class"
     summary: str
-    modalities: tuple[str, ...]
+    modalities: tuple[Modality, ...]
     #: pip extra the baseline needs beyond the core install.
     extra: str
 
     def load(self) -> type[Predictor]:
+        """Import and return the predictor class (lazily: heavy extras load only when used)."""
         module, _, attribute = self.target.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
@@ -38,22 +41,37 @@ BASELINES: dict[str, BaselineEntry] = {
     for entry in (
         BaselineEntry("random-sphere", "baselines.priors:RandomSphere", "a uniform random point on the sphere", (), ""),
         BaselineEntry("train-prior", "baselines.priors:TrainPrior", "the training set's most frequent location (or a draw from its clips)", (), ""),
-        BaselineEntry("knn-audio", "baselines.knn:KnnAudio", "nearest training clips by soundtrack (log-mel statistics or an HF audio encoder)", ("audio",), "baselines"),
-        BaselineEntry("knn-visual", "baselines.knn:KnnVisual", "nearest training clips by keyframes (colour statistics or an HF image encoder)", ("video",), "baselines"),
-        BaselineEntry("knn-av", "baselines.knn:KnnAudioVisual", "nearest training clips by sound and picture together", ("audio", "video"), "baselines"),
-        BaselineEntry("flow-audio", "baselines.flow_baselines:FlowAudio", "the stage-3 flow head on S² over soundtrack embeddings", ("audio",), "reference"),
-        BaselineEntry("flow-visual", "baselines.flow_baselines:FlowVisual", "the stage-3 flow head on S² over keyframe embeddings", ("video",), "reference"),
-        BaselineEntry("flow-av", "baselines.flow_baselines:FlowAudioVisual", "the stage-3 flow head on S² over sound and picture", ("audio", "video"), "reference"),
-        BaselineEntry("audio-atoms", "baselines.flow_baselines:AudioAtomsBaseline", "acoustic atoms (MAR-SAE) + flow head: the audio-only reference", ("audio",), "reference"),
-        BaselineEntry("avg-reference", "baselines.reference.pipeline:ReferencePipeline", "the three-stage reference: acoustic atoms -> GRPO-trained VLM reasoning -> flow on S²", ("audio", "video"), "reasoning"),
-        BaselineEntry("avg-reference-vision", "baselines.reference.pipeline:ReferenceVision", "avg-reference without the soundtrack (no atoms): the vision ablation", ("video",), "reasoning"),
-        BaselineEntry("avg-reference-audio", "baselines.reference.pipeline:ReferenceAudio", "avg-reference without the frames (atoms as text only): the audio ablation", ("audio",), "reasoning"),
-        BaselineEntry("vlm-zero-shot", "baselines.vlm:VlmZeroShot", "a Hugging Face VLM shown the keyframes, asked for the Chain of Region and coordinates", ("video",), "encoders"),
+        BaselineEntry("knn-audio", "baselines.knn:KnnAudio", "nearest training clips by soundtrack (log-mel statistics or an HF audio encoder)",
+                    (Modality.AUDIO,), "baselines"),
+        BaselineEntry("knn-visual", "baselines.knn:KnnVisual", "nearest training clips by keyframes (colour statistics or an HF image encoder)",
+                    (Modality.VISUAL,), "baselines"),
+        BaselineEntry("knn-av", "baselines.knn:KnnAudioVisual", "nearest training clips by sound and picture together",
+                    (Modality.AUDIO, Modality.VISUAL), "baselines"),
+        BaselineEntry("flow-audio", "baselines.flow_baselines:FlowAudio", "the stage-3 flow head on S² over soundtrack embeddings",
+                    (Modality.AUDIO,), "reference"),
+        BaselineEntry("flow-visual", "baselines.flow_baselines:FlowVisual", "the stage-3 flow head on S² over keyframe embeddings",
+                    (Modality.VISUAL,), "reference"),
+        BaselineEntry("flow-av", "baselines.flow_baselines:FlowAudioVisual", "the stage-3 flow head on S² over sound and picture",
+                    (Modality.AUDIO, Modality.VISUAL), "reference"),
+        BaselineEntry("audio-atoms", "baselines.flow_baselines:AudioAtomsBaseline", "acoustic atoms (MAR-SAE) + flow head: the audio-only reference",
+                    (Modality.AUDIO,), "reference"),
+        BaselineEntry("avg-reference", "baselines.reference.pipeline:ReferencePipeline",
+                    "the three-stage reference: acoustic atoms -> GRPO-trained VLM reasoning -> flow on S²",
+                    (Modality.AUDIO, Modality.VISUAL), "reasoning"),
+        BaselineEntry("avg-reference-vision", "baselines.reference.pipeline:ReferenceVision",
+                    "avg-reference without the soundtrack (no atoms): the vision ablation",
+                    (Modality.VISUAL,), "reasoning"),
+        BaselineEntry("avg-reference-audio", "baselines.reference.pipeline:ReferenceAudio",
+                    "avg-reference without the frames (atoms as text only): the audio ablation",
+                    (Modality.AUDIO,), "reasoning"),
+        BaselineEntry("vlm-zero-shot", "baselines.vlm:VlmZeroShot", "a Hugging Face VLM shown the keyframes, asked for the Chain of Region and coordinates",
+                    (Modality.VISUAL,), "encoders"),
     )
 }
 
 
 def get_entry(name: str) -> BaselineEntry:
+    """The registry entry of a baseline name, or a user error suggesting the closest name."""
     if name in BASELINES:
         return BASELINES[name]
     close = difflib.get_close_matches(name, BASELINES, n=1)
@@ -63,12 +81,14 @@ def get_entry(name: str) -> BaselineEntry:
 
 @dataclass(frozen=True)
 class OptionSpec:
+    """One constructor option a user can set with ``-o KEY=VALUE``: its type, default and help."""
     name: str
     kind: Any
     default: Any
     help: str
 
     def parse(self, text: str, baseline: str) -> Any:
+        """Convert the option's text to its type, or raise a user error naming the option."""
         return _convert(text, self.kind, f"{baseline} option {self.name}")
 
 

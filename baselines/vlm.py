@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.answer_parser import ANSWER_FORMAT, parse_answer
 from baselines.dataset import ClipSplit
 from baselines.errors import BaselineInputError
@@ -46,7 +47,7 @@ class VlmZeroShot(Predictor):
     """A VLM prompted with the keyframes for the Chain of Region and coordinates."""
 
     name: ClassVar[str] = "vlm-zero-shot"
-    modalities: ClassVar[tuple[str, ...]] = ("video",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.VISUAL,)
     OPTIONS: ClassVar[dict[str, str]] = {
         "model": "Hugging Face model name or local folder (image-text-to-text)",
         "revision": "hub revision (commit) to pin",

@@ -9,9 +9,12 @@ from typing import Any
 
 from avg_bench._version import __version__
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import MODALITY_SET_NAMES
 from avg_bench.spec import AVG_V1
 
-MODALITIES = ("audio", "visual", "audio+visual")
+#: The modality words a submission may declare: the project's set names (avg_bench.modality) less
+#: "none", since every entry uses at least one modality. Stored as these words, so existing rows read.
+MODALITIES = tuple(name for name in MODALITY_SET_NAMES if name != "none")
 SPLITS = ("val", "test")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 #: Unicode categories refused in names and other text fields: controls (C0, C1), format characters
@@ -44,6 +47,7 @@ class SubmissionError(AvgBenchError):
 
 @dataclass(frozen=True)
 class SubmissionMeta:
+    """What a submitter declares beside the file; checked on construction."""
     model_name: str
     split: str = "val"
     config: str = "seen"
@@ -75,6 +79,7 @@ class SubmissionMeta:
             raise SubmissionError("field 'link' must be an http:// or https:// URL to the code or paper (or empty)")
 
     def columns(self) -> dict[str, Any]:
+        """The metadata as database columns of the submissions table."""
         return {
             "model_name": self.model_name,
             "split": self.split,

@@ -5,7 +5,7 @@ Extractors are named by a spec string:
 ==========================  ========  =========================================================
 spec                        modality  what
 ==========================  ========  =========================================================
-``colour``                  video     colour statistics of the keyframes (no weights)
+``colour``                  visual    colour statistics of the keyframes (no weights)
 ``logmel``                  audio     log-mel band statistics per 1 s window (no weights)
 ``hf:NAME[@REVISION]``      either    a Hugging Face encoder by hub name or local folder: image
                                       (CLIP, SigLIP, DINOv2, ...) or audio (CLAP, AST, Whisper)
@@ -34,15 +34,16 @@ from numpy.typing import NDArray
 
 from avg_bench.cache import atomic_write_bytes, cache_dir
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.dataset import ClipSplit
 
-MODALITY_COLUMN = {"audio": "audio", "video": "keyframes"}
+MODALITY_COLUMN = {Modality.AUDIO: "audio", Modality.VISUAL: "keyframes"}
 
 
 class FeatureExtractor(abc.ABC):
     """Turns a batch of one media column into ``(B, T, D)`` float32 window embeddings."""
 
-    modality: ClassVar[str]
+    modality: ClassVar[Modality]
 
     @property
     @abc.abstractmethod
@@ -54,26 +55,26 @@ class FeatureExtractor(abc.ABC):
         """Embeddings of a batch: audio bytes per clip, or a list of keyframe bytes per clip."""
 
 
-def make_extractor(spec: str, modality: str, *, device: str = "cpu", batch_size: int = 16) -> FeatureExtractor:
+def make_extractor(spec: str, modality: Modality, *, device: str = "cpu", batch_size: int = 16) -> FeatureExtractor:
     """The extractor a spec string names (see the module docstring)."""
-    if spec == "colour" and modality == "video":
+    if spec == "colour" and modality == Modality.VISUAL:
         from baselines.features.model_free import ColourStatistics
 
         return ColourStatistics()
-    if spec == "logmel" and modality == "audio":
+    if spec == "logmel" and modality == Modality.AUDIO:
         from baselines.features.model_free import LogMelStatistics
 
         return LogMelStatistics()
     if spec.startswith("hf:") and len(spec) > 3:
         name, _, revision = spec[3:].partition("@")
-        if modality == "video":
+        if modality == Modality.VISUAL:
             from baselines.features.hf_encoders import HfImageEncoder
 
             return HfImageEncoder(name, revision=revision or None, device=device, batch_size=batch_size)
         from baselines.features.hf_encoders import HfAudioEncoder
 
         return HfAudioEncoder(name, revision=revision or None, device=device, batch_size=batch_size)
-    free = "colour" if modality == "video" else "logmel"
+    free = "colour" if modality == Modality.VISUAL else "logmel"
     raise AvgBenchError(f"unknown {modality} features {spec!r}: use {free!r} or 'hf:NAME' (a Hugging Face encoder)")
 
 
@@ -116,6 +117,7 @@ def clip_embeddings(windows: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def feature_cache_path(split: ClipSplit, extractor: FeatureExtractor) -> Path:
+    """Where an extractor's features of one split are cached (the key and revision name the content)."""
     revision = _safe(split.revision)
     return cache_dir() / "features" / _safe(extractor.key) / revision / split.config / f"{split.split}.npy"
 
@@ -147,8 +149,7 @@ def _write_cached(path: Path, features: NDArray[np.float32], split: ClipSplit) -
 @contextmanager
 def progress_bar(enabled: bool, description: str, total: int) -> Iterator[Callable[[int], None]]:
     """A rich progress bar (count, rate, ETA) on stderr; ``advance(n)`` moves it."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not enabled, transient=True) as bar:

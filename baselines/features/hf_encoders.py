@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.features import FeatureExtractor
 from baselines.features.model_free import CLIP_SECONDS, SAMPLE_RATE, decode_audio
 
@@ -74,13 +75,15 @@ class _HfEncoder(FeatureExtractor):
 class HfImageEncoder(_HfEncoder):
     """Keyframe embeddings from an image encoder, averaged per clip."""
 
-    modality: ClassVar[str] = "video"
+    modality: ClassVar[Modality] = Modality.VISUAL
 
     @property
     def key(self) -> str:
+        """The cache key: model name and revision, so two checkpoints never share features."""
         return f"hf-image-{weights_identity(self.name, self.revision)}"
 
     def embed(self, media: list) -> NDArray[np.float32]:
+        """Embeddings of a batch of clips (one list of keyframe bytes per clip)."""
         import torch
         from PIL import Image
 
@@ -103,7 +106,7 @@ class HfImageEncoder(_HfEncoder):
 class HfAudioEncoder(_HfEncoder):
     """Window embeddings of the soundtrack from an audio encoder (CLAP, AST, Whisper)."""
 
-    modality: ClassVar[str] = "audio"
+    modality: ClassVar[Modality] = Modality.AUDIO
 
     def __init__(self, name: str, *, revision: str | None = None, device: str = "cpu", batch_size: int = 16,
                  window_s: float = 2.0, hop_s: float = 2.0) -> None:
@@ -114,13 +117,16 @@ class HfAudioEncoder(_HfEncoder):
 
     @property
     def key(self) -> str:
+        """The cache key: model name and revision, so two checkpoints never share features."""
         return f"hf-audio-{weights_identity(self.name, self.revision)}-w{self.window_s:g}h{self.hop_s:g}"
 
     def windows(self, wave: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        """The clip's waveform cut into the encoder's windows."""
         size, hop = int(round(self.window_s * SAMPLE_RATE)), int(round(self.hop_s * SAMPLE_RATE))
         return [wave[start : start + size] for start in range(0, len(wave) - size + 1, hop)]
 
     def embed(self, media: list) -> NDArray[np.float32]:
+        """Embeddings of a batch of clips (audio bytes per clip)."""
         import torch
 
         self._load("AutoFeatureExtractor")
@@ -136,8 +142,10 @@ class HfAudioEncoder(_HfEncoder):
         return per_window.reshape(len(media), len(windows[0]), -1)
 
     def _whisper_windows(self, waves: list[NDArray[np.float32]]) -> NDArray[np.float32]:
-        """Whisper pads every input to 30 s: encode each whole clip once and pool its hidden states
-        (50 per second) over each window, instead of encoding each window padded to 30 s."""
+        """Whisper pads every input to 30 s: encode each whole clip once, pool its hidden states per window.
+
+        The hidden states (50 per second) are pooled over each window, instead of encoding each window padded to 30 s.
+        """
         import torch
 
         frames_per_second = 50
@@ -189,5 +197,5 @@ def image_features(model: Any, pixel_values: Any) -> Any:
 
 
 def _pooled(result: Any) -> Any:
-    """transformers 5 returns a model output from ``get_*_features`` (the vector is ``pooler_output``)."""
+    """Transformers 5 returns a model output from ``get_*_features`` (the vector is ``pooler_output``)."""
     return result if hasattr(result, "shape") else result.pooler_output

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.features import FeatureExtractor
 
 SAMPLE_RATE = 16_000
@@ -28,16 +29,18 @@ CLIP_SECONDS = 10.0
 class ColourStatistics(FeatureExtractor):
     """Mean colour and a 4x4x4 colour histogram, averaged over keyframes (67 dimensions)."""
 
-    modality: ClassVar[str] = "video"
+    modality: ClassVar[Modality] = Modality.VISUAL
     BINS = 4
     #: Keyframes are decoded at reduced size (JPEG DCT scaling): statistics barely change, decoding is ~4x faster.
     DECODE_SIZE = (192, 108)
 
     @property
     def key(self) -> str:
+        """The cache key: the feature's name and version."""
         return f"colour-v1-bins{self.BINS}"
 
     def embed(self, media: list) -> NDArray[np.float32]:
+        """Embeddings of a batch of clips (one list of keyframe bytes per clip)."""
         return np.stack([self._clip(frames) for frames in media])[:, None, :]
 
     def _clip(self, frames: list[bytes]) -> NDArray[np.float32]:
@@ -59,14 +62,16 @@ class ColourStatistics(FeatureExtractor):
 class LogMelStatistics(FeatureExtractor):
     """Per 1 s window, mean and standard deviation of 64 log-mel bands (T = 10 windows x 128)."""
 
-    modality: ClassVar[str] = "audio"
+    modality: ClassVar[Modality] = Modality.AUDIO
     N_FFT, HOP, BANDS, WINDOW_S = 400, 160, 64, 1.0
 
     @property
     def key(self) -> str:
+        """The cache key: the feature's name and version."""
         return f"logmel-v1-{self.BANDS}x{self.WINDOW_S:g}s"
 
     def embed(self, media: list) -> NDArray[np.float32]:
+        """Embeddings of a batch of clips (audio bytes per clip)."""
         return np.stack([self._clip(audio) for audio in media])
 
     def _clip(self, audio: bytes) -> NDArray[np.float32]:

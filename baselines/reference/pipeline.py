@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.dataset import ClipSplit
 from baselines.errors import NotFittedError
 from baselines.features import clip_embeddings
@@ -46,7 +47,7 @@ class ReferencePipeline(EmbeddingPredictor):
     """Atoms -> reasoning VLM -> flow on S²; see the module docstring."""
 
     name: ClassVar[str] = "avg-reference"
-    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO, Modality.VISUAL)
     OPTIONS: ClassVar[dict[str, str]] = {
         "preset": f"configuration to start from: {', '.join(PRESETS)} (other options override its fields)",
         "checkpoint": "folder: load the trained pipeline from it if present, else train and save it there",
@@ -89,20 +90,20 @@ class ReferencePipeline(EmbeddingPredictor):
     @property
     def use_audio(self) -> bool:
         """Whether the configuration reads the audio track."""
-        return "audio" in self.modalities
+        return Modality.AUDIO in self.modalities
 
     @property
     def use_frames(self) -> bool:
         """Whether the configuration reads the keyframes."""
-        return "video" in self.modalities
+        return Modality.VISUAL in self.modalities
 
-    def feature_specs(self) -> dict[str, str]:
+    def feature_specs(self) -> dict[Modality, str]:
         """The cached clip features this baseline reads, by modality."""
-        specs = {}
+        specs: dict[Modality, str] = {}
         if self.use_audio:
-            specs["audio"] = self.config.audio_features
+            specs[Modality.AUDIO] = self.config.audio_features
         if self.use_frames:
-            specs["video"] = self.config.visual_features
+            specs[Modality.VISUAL] = self.config.visual_features
         return specs
 
     # Stage inputs.
@@ -117,7 +118,7 @@ class ReferencePipeline(EmbeddingPredictor):
         n, c = len(split), self.config
         out: dict[str, Any] = {"codes": None, "visual": None, "atoms": [None] * n, "frames": [None] * n}
         if self.use_audio:
-            windows = list(self.windows(split, "audio"))
+            windows = list(self.windows(split, Modality.AUDIO))
             if fitting:
                 from baselines.reference.perception import AudioAtoms, SAEConfig
 
@@ -129,7 +130,7 @@ class ReferencePipeline(EmbeddingPredictor):
                             for s in self.atoms.summaries(windows, top=c.top_atoms)]
         images: list[list] = [[] for _ in range(n)]
         if self.use_frames:
-            out["visual"] = clip_embeddings(self.windows(split, "video"))
+            out["visual"] = clip_embeddings(self.windows(split, Modality.VISUAL))
             i = 0
             for batch in split.iter_media("keyframes", batch_rows=64):
                 for frames in batch:
@@ -352,11 +353,11 @@ class ReferenceVision(ReferencePipeline):
     """The ablation without the soundtrack: no atoms in prompts, targets or the flow's condition."""
 
     name: ClassVar[str] = "avg-reference-vision"
-    modalities: ClassVar[tuple[str, ...]] = ("video",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.VISUAL,)
 
 
 class ReferenceAudio(ReferencePipeline):
     """The ablation without the frames: a text-only prompt of atoms, no visual embedding."""
 
     name: ClassVar[str] = "avg-reference-audio"
-    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    modalities: ClassVar[tuple[Modality, ...]] = (Modality.AUDIO,)

@@ -8,6 +8,7 @@ from baselines_tests.media_split import media_split
 from baselines_tests.tiny_models import make_tiny_clap, make_tiny_clip, make_tiny_dinov2, make_tiny_whisper
 
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 from baselines.features import clip_embeddings, extract, feature_cache_path, make_extractor
 from baselines.features.model_free import SAMPLE_RATE, mel_filterbank
 
@@ -28,7 +29,7 @@ def mel_centres(bands: int = 64) -> np.ndarray:
 
 
 def test_logmel_statistics_peak_in_the_band_of_the_tone(split):
-    windows = extract(split, make_extractor("logmel", "audio"), progress=False)
+    windows = extract(split, make_extractor("logmel", Modality.AUDIO), progress=False)
     assert windows.shape == (3, 10, 128) and windows.dtype == np.float32
     centres = mel_centres()
     for clip, frequency in enumerate([440.0, 1000.0, 3000.0]):
@@ -41,7 +42,7 @@ def test_logmel_statistics_peak_in_the_band_of_the_tone(split):
 
 
 def test_colour_statistics_of_solid_frames(split):
-    windows = extract(split, make_extractor("colour", "video"), progress=False)
+    windows = extract(split, make_extractor("colour", Modality.VISUAL), progress=False)
     assert windows.shape == (3, 1, 67)
     features = clip_embeddings(windows)
     np.testing.assert_allclose(features[0, :3], [1.0, 0.0, 0.0], atol=0.01)
@@ -54,7 +55,7 @@ def test_colour_statistics_of_solid_frames(split):
 
 
 def test_features_are_cached_per_extractor_and_dataset_revision(split, monkeypatch):
-    extractor = make_extractor("colour", "video")
+    extractor = make_extractor("colour", Modality.VISUAL)
     first = extract(split, extractor, progress=False)
     path = feature_cache_path(split, extractor)
     assert path.exists() and path.with_suffix(".ids.json").exists()
@@ -69,17 +70,17 @@ def test_features_are_cached_per_extractor_and_dataset_revision(split, monkeypat
 
 
 def test_unknown_feature_specs_are_clear_errors():
-    with pytest.raises(AvgBenchError, match="unknown video features 'logmel': use 'colour' or 'hf:NAME'"):
-        make_extractor("logmel", "video")
+    with pytest.raises(AvgBenchError, match="unknown visual features 'logmel': use 'colour' or 'hf:NAME'"):
+        make_extractor("logmel", Modality.VISUAL)
     with pytest.raises(AvgBenchError, match="cannot load encoder ./nonexistent/model.: no such model folder"):
-        extract_one = make_extractor("hf:/nonexistent/model", "video")
+        extract_one = make_extractor("hf:/nonexistent/model", Modality.VISUAL)
         extract_one.embed([[b""]])
 
 
 @pytest.mark.parametrize("maker, dim", [(make_tiny_clip, 12), (make_tiny_dinov2, 16)])
 def test_tiny_image_encoders_embed_keyframes(split, tmp_path, maker, dim):
     folder = maker(tmp_path / "encoder")
-    extractor = make_extractor(f"hf:{folder}", "video", batch_size=5)
+    extractor = make_extractor(f"hf:{folder}", Modality.VISUAL, batch_size=5)
     windows = extract(split, extractor, progress=False)
     assert windows.shape == (3, 1, dim) and np.isfinite(windows).all()
     # one keyframe set embedded alone gives the same vector as in a batch
@@ -87,12 +88,12 @@ def test_tiny_image_encoders_embed_keyframes(split, tmp_path, maker, dim):
     np.testing.assert_allclose(single[0], windows[0], rtol=1e-4, atol=1e-5)
     assert len({tuple(np.round(w[0], 4)) for w in windows}) == 3  # different colours, different vectors
     other = maker(tmp_path / "encoder-2", seed=1)
-    assert make_extractor(f"hf:{other}", "video").key != extractor.key  # other weights, other cache key
+    assert make_extractor(f"hf:{other}", Modality.VISUAL).key != extractor.key  # other weights, other cache key
 
 
 def test_tiny_clap_embeds_each_window(split, tmp_path):
     folder = make_tiny_clap(tmp_path / "encoder")
-    extractor = make_extractor(f"hf:{folder}", "audio", batch_size=4)
+    extractor = make_extractor(f"hf:{folder}", Modality.AUDIO, batch_size=4)
     windows = extract(split, extractor, progress=False)
     assert windows.shape == (3, 5, 12) and np.isfinite(windows).all()  # 10 s in 2 s windows, 12-d projection
     # each window is encoded on its own, and a steady tone looks the same in every window
@@ -108,7 +109,7 @@ def test_tiny_whisper_pools_one_encoding_per_window(split, tmp_path):
     from baselines.features.model_free import decode_audio
 
     folder = make_tiny_whisper(tmp_path / "encoder")
-    windows = extract(split, make_extractor(f"hf:{folder}", "audio", batch_size=2), progress=False)
+    windows = extract(split, make_extractor(f"hf:{folder}", Modality.AUDIO, batch_size=2), progress=False)
     assert windows.shape == (3, 5, 16) and np.isfinite(windows).all()
     # by hand: encode the whole clip once, then average 100 hidden states (2 s at 50 Hz) per window
     audio = next(split.iter_media("audio", batch_rows=1))[0]

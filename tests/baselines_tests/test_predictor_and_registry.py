@@ -69,3 +69,26 @@ def test_options_are_converted_by_type_and_checked():
     for name, pairs, message in cases:
         with pytest.raises(AvgBenchError, match=message):
             create(name, parse_options(pairs))
+
+
+def test_registry_and_predictors_speak_the_modality_vocabulary():
+    from avg_bench.modality import Modality, modality_set_name
+    from baselines.registry import BASELINES
+
+    for entry in BASELINES.values():
+        assert all(isinstance(m, Modality) for m in entry.modalities), entry.name
+        predictor = entry.load()
+        assert set(predictor.modalities) == set(entry.modalities), entry.name  # the class and its entry agree
+    words = {name: modality_set_name(entry.modalities) for name, entry in BASELINES.items()}
+    assert (words["random-sphere"], words["knn-audio"], words["knn-visual"], words["knn-av"]) == ("none", "audio", "visual", "audio+visual")
+    assert (words["vlm-zero-shot"], words["avg-reference-vision"], words["flow-av"]) == ("visual", "visual", "audio+visual")
+
+
+def test_demo_files_a_prior_under_audio_visual_and_the_rest_by_their_modalities():
+    from avg_bench.modality import Modality
+    from baselines.demo import _submitted_modalities
+    from leaderboard.submissions import MODALITIES
+
+    assert MODALITIES == ("audio", "visual", "audio+visual")  # stored words: existing databases still read
+    assert _submitted_modalities(()) == "audio+visual"
+    assert _submitted_modalities((Modality.VISUAL,)) == "visual"
