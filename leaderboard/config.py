@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avg_bench.cache import cache_dir
-from leaderboard.disclosure import DEFAULT_MIN_LOCATIONS
+from avg_bench.spec import AVG_V1
 
 #: Default upload limit: 20,000 predictions with short reasoning fit in ~2 MB; samples need more.
 DEFAULT_MAX_UPLOAD_BYTES = 64 << 20
@@ -43,11 +43,11 @@ class Settings:
     quota_count: int = 1
     quota_days: float = 7.0
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
-    bootstrap: int = 1000
-    seed: int = 0
+    bootstrap: int = AVG_V1.default_bootstrap
+    seed: int = AVG_V1.default_seed
     workers: int = 1
     title: str = "AVG leaderboard"
-    min_locations: int = DEFAULT_MIN_LOCATIONS
+    min_locations: int = AVG_V1.min_group_locations
     compare_per_minute: float = 6.0
     compare_burst: int = 5
     compare_cache_size: int = 1000

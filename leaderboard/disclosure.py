@@ -28,10 +28,10 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.metrics.definitions import metric_table
 from avg_bench.spec import AVG_V1
 
-#: Splits whose labels only the server holds.
-HIDDEN_SPLITS = ("test",)
-#: Default k: the fewest distinct locations any released number may rest on.
-DEFAULT_MIN_LOCATIONS = 5
+#: Splits whose labels only the server holds (the benchmark spec's).
+HIDDEN_SPLITS = AVG_V1.hidden_splits
+#: Default k: the fewest distinct locations any released number may rest on (the spec's, DESIGN §9).
+DEFAULT_MIN_LOCATIONS = AVG_V1.min_group_locations
 #: A CI or p-value on a hidden split needs CI_FACTOR * k locations.
 CI_FACTOR = 4
 #: Metrics that equal one clip's value (medians): withheld on hidden splits.
