@@ -93,7 +93,7 @@ class Predictor(abc.ABC):
 
     #: Registry name, e.g. ``knn-audio``.
     name: ClassVar[str]
-    #: Which inputs it looks at: a subset of ("audio", "video"); empty for priors.
+    #: Which inputs it looks at (avg_bench.modality); empty for priors.
     modalities: ClassVar[tuple[Modality, ...]] = ()
 
     def __init__(self, *, seed: int = 0, progress: bool = True) -> None:

@@ -96,7 +96,7 @@ def test_runs_are_reproducible_and_recorded(synth_dataset, tmp_path):
     record = json.loads(first.record_path.read_text())
     assert record["baseline"]["name"] == "knn-av" and record["baseline"]["seed"] == 7
     assert record["dataset_revision"] == synth_dataset.build.revision and record["clips"] == 36
-    assert record["baseline"]["features"] == {"audio": "logmel", "video": "colour"}
+    assert record["baseline"]["features"] == {"audio": "logmel", "visual": "colour"}  # the Modality words (issue 15)
 
 
 def test_hidden_split_gets_predictions_but_no_score(synth_dataset, tmp_path):

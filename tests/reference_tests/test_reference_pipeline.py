@@ -57,8 +57,8 @@ def test_avg_reference_trains_predicts_scores_and_reloads(synth_dataset, tmp_pat
 
 
 def test_ablations_drop_their_modality_everywhere():
-    assert ReferenceVision().feature_specs() == {"video": "colour"}
+    assert ReferenceVision().feature_specs() == {"visual": "colour"}
     assert ReferenceAudio().feature_specs() == {"audio": "logmel"}
-    assert ReferencePipeline().feature_specs() == {"audio": "logmel", "video": "colour"}
+    assert ReferencePipeline().feature_specs() == {"audio": "logmel", "visual": "colour"}
     assert "acoustic atoms" not in prompt_text(n_frames=2, atoms=None)
     assert prompt_text(n_frames=0, atoms=[("rain", 0.5)]).startswith("A short video's soundtrack. Its soundtrack's")
