@@ -14,7 +14,7 @@
 Every step prints its time, and resumes: re-running reuses the videos, the built clips (ledger),
 the cached features and every baseline whose predictions and results are already there for this
 dataset revision. Results land in ``OUT/results/<baseline>.json``; ``OUT/demo.json`` records what
-ran, and ``python -m baselines.summary OUT --readme baselines/README.md`` turns it into the README table.
+ran, and ``avg-bench baseline summary OUT --readme baselines/README.md`` turns it into the README table.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from avg_bench.cache import atomic_write_bytes, sha256_file
 
@@ -53,6 +53,8 @@ NOT_RUN = {
 
 @dataclass
 class DemoResult:
+    """What a demo run made and measured, for the command's summary and the tests."""
+
     out: Path
     dataset: Path
     results: dict = field(default_factory=dict)  # baseline -> avg_bench.results.Results
@@ -71,6 +73,7 @@ class StepClock:
 
     @contextmanager
     def step(self, title: str) -> Iterator[dict]:
+        """Time one stage and announce it; the yielded dict collects the stage's notes."""
         note: dict = {}
         began = time.perf_counter()
         yield note
@@ -84,6 +87,7 @@ class StepClock:
 def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int = 5, clips_per_video: int = 4,
              video_seconds: float = 42.0, seed: int = 0, workers: int | None = None, bootstrap: int = 1000,
              progress: bool = True, echo: Callable[[str], None] = lambda line: None) -> DemoResult:
+    """Run the whole loop on AVG-Synth in ``out`` (resuming what is done); ``avg-bench demo`` calls this."""
     from avg_bench.data.locations import load_locations
     from avg_bench.data.synth import generate_synth, pick_locations
 
