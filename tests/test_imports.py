@@ -165,3 +165,21 @@ def test_baseline_summary_writes_the_table_between_the_readme_markers(tmp_path, 
     assert "| `knn-av` | 100.0 | 100.0 | 100.0 | 100.0 | 100.0 | 100.0 | 5000 | 0 |" in text
     assert "`vlm-zero-shot`: needs weights" in text and text.endswith(f"{END}\noutro\n")
     assert done.stdout.startswith("AVG-Synth val, seed 0\n")
+
+
+def test_import_avg_bench_is_light_and_its_public_names_load_on_first_use():
+    done = python("""
+        import sys, avg_bench
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("numpy", "typer", "rich") or m == "avg_bench.evaluation")
+        from avg_bench import AVG_V1, Results, evaluate
+        print(heavy, AVG_V1.default_bootstrap, Results.__name__, evaluate.__module__, "evaluate" in dir(avg_bench))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[] 1000 Results avg_bench.evaluation True\n"
+
+
+def test_python_dash_m_avg_bench_cli_runs_the_same_command_line():
+    import avg_bench
+
+    done = subprocess.run([sys.executable, "-m", "avg_bench.cli", "--version"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, f"avg-bench {avg_bench.__version__}\n"), done.stderr
