@@ -42,7 +42,8 @@ def synth(
 ) -> None:
     """Generate AVG-Synth: synthetic source videos over real locations, with cues at continent,
     country and location scale (some only in the audio, some only in the video), plus a manifest of
-    10 s clips for `avg-bench build`."""
+    10 s clips for `avg-bench build`.
+    """
     from avg_bench.data.locations import load_locations
     from avg_bench.data.synth import generate_synth, pick_locations
 
