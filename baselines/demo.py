@@ -14,7 +14,7 @@
 Every step prints its time, and resumes: re-running reuses the videos, the built clips (ledger),
 the cached features and every baseline whose predictions and results are already there for this
 dataset revision. Results land in ``OUT/results/<baseline>.json``; ``OUT/demo.json`` records what
-ran, and ``python -m baselines.summary OUT --readme baselines/README.md`` turns it into the README table.
+ran, and ``avg-bench baseline summary OUT --readme baselines/README.md`` turns it into the README table.
 """
 
 from __future__ import annotations

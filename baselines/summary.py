@@ -1,17 +1,17 @@
-"""The baselines' results as one Markdown table, written into ``baselines/README.md`` by a script.
+"""The baselines' results as one Markdown table, written into ``baselines/README.md`` by a command.
 
-``python -m baselines.summary DEMO_DIR --readme baselines/README.md`` reads the results JSON files
+``avg-bench baseline summary DEMO_DIR --readme baselines/README.md`` reads the results JSON files
 ``avg-bench demo`` wrote (``DEMO_DIR/results/<baseline>.json``) and replaces the text between the
 ``<!-- baseline-table -->`` markers, so the table is never typed by hand.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
+from avg_bench.errors import AvgBenchError
 from avg_bench.results import Results
 
 START, END = "<!-- baseline-table:start -->", "<!-- baseline-table:end -->"
@@ -66,25 +66,25 @@ def load_results(folder: Path) -> dict[str, Results]:
 
 
 def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the README's table markers, so the table is never typed by hand."""
     text = readme.read_text()
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{readme}: no {START} ... {END} markers to replace")
+        raise AvgBenchError(f"{readme}: no {START} ... {END} markers to replace")
     readme.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("demo_dir", type=Path, help="the folder `avg-bench demo` wrote")
-    parser.add_argument("--readme", type=Path, help="README to update between the table markers")
-    args = parser.parse_args(argv)
-    info = json.loads((args.demo_dir / "demo.json").read_text())
-    table = markdown_table(load_results(args.demo_dir / "results"), info.get("not_run"))
+def summarize(demo_dir: Path, *, readme: Path | None = None) -> str:
+    """The captioned table of a demo run; with ``readme``, also written between its markers.
+
+    What ``avg-bench baseline summary`` runs (see :mod:`baselines.cli`).
+    """
+    info_path = demo_dir / "demo.json"
+    if not info_path.is_file():
+        raise AvgBenchError(f"{info_path}: not found; give the folder `avg-bench demo --out` wrote")
+    info = json.loads(info_path.read_text())
+    table = markdown_table(load_results(demo_dir / "results"), info.get("not_run"))
     table = f"{info['caption']}\n\n{table}"
-    if args.readme:
-        update_readme(args.readme, table)
-    print(table)
-
-
-if __name__ == "__main__":
-    main()
+    if readme is not None:
+        update_readme(readme, table)
+    return table

@@ -10,5 +10,6 @@ It scores with ``avg_bench.evaluate`` against labels only the server holds. Modu
 - :mod:`~leaderboard.worker`: the background scorer (pending -> scored / failed);
 - :mod:`~leaderboard.app`, :mod:`~leaderboard.api`, :mod:`~leaderboard.pages`: the web app;
 - :mod:`~leaderboard.errormap`, :mod:`~leaderboard.export`: the map of errors and static exports;
-- :mod:`~leaderboard.client`: what ``avg-bench submit`` runs (standard library only).
+- :mod:`~leaderboard.cli`: the ``avg-bench leaderboard`` commands, registered through the
+  ``avg_bench.commands`` entry point (the submission client lives in :mod:`avg_bench.leaderboard_client`).
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 from avg_bench.data.fetch import FetchOptions
 from avg_bench.data.remote import RunOptions
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 from avg_bench.spec import AVG_V1
 
 _EPILOG = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 
 _EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -28,7 +28,8 @@ def curate(
     recorded: Path = typer.Option(None, "--recorded", help="Replay recorded search results instead of searching."),
 ) -> None:
     """Propose candidate source videos per location (platform search, metadata checks, scores)."""
-    from avg_bench.data.curate import CurateOptions, curate as run, read_locations, recorded_search, write_candidates, ytdlp_search
+    from avg_bench.data.curate import CurateOptions, read_locations, recorded_search, write_candidates, ytdlp_search
+    from avg_bench.data.curate import curate as run
 
     options = CurateOptions(per_location=per_location, results_per_query=results_per_query,
                             min_duration_s=min_duration, max_duration_s=max_duration)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 
 _EPILOG = (
     "[bold]Examples[/]\n\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 
 _DOWNLOAD_EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -86,7 +86,8 @@ def publish(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be pushed, push nothing."),
 ) -> None:
     """Push a built dataset (shards, card, checksums) to the Hugging Face Hub; test labels never go."""
-    from avg_bench.data.publish import plan, publish as push
+    from avg_bench.data.publish import plan
+    from avg_bench.data.publish import publish as push
 
     if dry_run:
         chosen = plan(folder)

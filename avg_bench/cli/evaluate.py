@@ -1,4 +1,8 @@
-"""``avg-bench evaluate``: score a predictions file."""
+"""``avg-bench evaluate``: score a predictions file.
+
+Registered by :mod:`avg_bench.cli.root`, not here: the fast start (:mod:`avg_bench.cli.fast`)
+imports this module alone, without the app and the other commands.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
 from avg_bench.errors import AvgBenchError
 from avg_bench.predictions import PREDICTION_FORMAT
 from avg_bench.spec import AVG_V1
 
-_EPILOG = (
+EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench evaluate predictions.jsonl --split val\n"
     "  avg-bench evaluate predictions.jsonl --labels examples/labels.jsonl --json results.json\n"
@@ -22,7 +25,6 @@ _EPILOG = (
 )
 
 
-@app.command(epilog=_EPILOG)
 def evaluate(
     predictions: Path = typer.Argument(..., help="predictions.jsonl to score.", show_default=False),
     labels: list[Path] = typer.Option(None, "--labels", "-l", help="Labels: a .jsonl or .parquet file (repeat for several shards)."),
@@ -39,7 +41,9 @@ def evaluate(
         help="Hierarchy fields in the labels: 'check' them against the gazetteer (a mismatch is an error) or 'ignore' them.",
     ),
     table_format: str = typer.Option(None, "--format", "-f", help="Print the table as md, latex or csv instead of the terminal table.", show_default=False),
-    per_clip: Path = typer.Option(None, "--per-clip", help="Write each clip's distance, hits and true/predicted hierarchy as JSON Lines (val-type splits only).", show_default=False),
+    per_clip: Path = typer.Option(
+        None, "--per-clip", help="Write each clip's distance, hits and true/predicted hierarchy as JSON Lines (val-type splits only).", show_default=False,
+    ),
 ) -> None:
     """Score a predictions file with the AVG metrics.
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import inspect
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 #: Commands that may take the fast start: name -> (module, function).
 FAST_COMMANDS = {"evaluate": ("avg_bench.cli.evaluate", "evaluate")}

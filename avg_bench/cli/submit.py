@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import MODALITY_SET_NAMES, parse_modality_set
 
 _EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -29,7 +30,7 @@ def submit(
     model_name: str = typer.Option(..., "--model-name", help="Name shown in the table."),
     split: str = typer.Option("val", "--split", help="val (no quota) or test (hidden labels, quota)."),
     config: str = typer.Option("seen", "--config", help="seen or geo-holdout."),
-    modalities: str = typer.Option("audio+visual", "--modalities", help="audio, visual or audio+visual."),
+    modalities: str = typer.Option("audio+visual", "--modalities", help=f"What the model reads: {', '.join(MODALITY_SET_NAMES)}."),
     link: str = typer.Option("", "--link", help="URL of the code or paper."),
     external_data: str = typer.Option("", "--external-data", help="External data used for training, if any."),
     dataset_version: str = typer.Option("", "--dataset-version", help="Dataset revision the model was trained on."),
@@ -43,12 +44,15 @@ def submit(
     The file is checked locally with the scorer's own messages before anything is sent.
     """
     from avg_bench import __version__
-    from leaderboard import client  # the client uses the standard library only
+    from avg_bench import leaderboard_client as client  # standard library only: no server dependencies
 
+    parse_modality_set(modalities, what="--modalities")
     if not token:
         raise AvgBenchError("a team token is needed: pass --token TOKEN or set AVG_BENCH_TOKEN")
     n = client.check_locally(predictions, labels)
-    say = (lambda text: typer.echo(text, err=True))
+    def say(text: str) -> None:
+        typer.echo(text, err=True)
+
     say(f"{predictions}: {n} predictions, format OK; uploading to {server}")
     metadata = {
         "model_name": model_name, "split": split, "config": config, "modalities": modalities, "link": link,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
+from avg_bench.cli.root import app
 from avg_bench.errors import AvgBenchError
 
 _EPILOG = (
@@ -42,7 +42,8 @@ def synth(
 ) -> None:
     """Generate AVG-Synth: synthetic source videos over real locations, with cues at continent,
     country and location scale (some only in the audio, some only in the video), plus a manifest of
-    10 s clips for `avg-bench build`."""
+    10 s clips for `avg-bench build`.
+    """
     from avg_bench.data.locations import load_locations
     from avg_bench.data.synth import generate_synth, pick_locations
 

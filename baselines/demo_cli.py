@@ -1,5 +1,9 @@
-"""``avg-bench demo``: the whole loop on AVG-Synth: sources -> remote build -> validate -> load ->
-baselines -> scores -> local leaderboard -> report."""
+"""``avg-bench demo``: the whole benchmark loop on AVG-Synth, offline.
+
+Sources -> remote build -> validate -> load -> baselines -> scores -> local leaderboard -> report.
+
+Registered by :func:`baselines.cli.register`; the demo needs both client packages.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
-
-_EPILOG = (
+DEMO_EPILOG = (
     "[bold]Examples[/]\n\n"
     "  avg-bench demo\n"
     "  avg-bench demo --out /tmp/avg-demo --locations 6 --bootstrap 200\n"
@@ -20,7 +22,6 @@ _EPILOG = (
 )
 
 
-@app.command(epilog=_EPILOG)
 def demo(
     out: Path = typer.Option(Path("avg-demo"), "--out", "-o", help="Folder for the videos, dataset, predictions, results, board and report."),
     locations: int = typer.Option(12, "--locations", "-n", min=2, help="Real locations to synthesise."),
@@ -51,7 +52,7 @@ def demo(
     console.print(results_renderable(result.comparison))
     say(f"\nReport: {result.report}")
     say(f"Leaderboard: {result.board.settings.db_url} ({len(result.board.entries)} entries; avg-bench demo --serve shows it)")
-    say(f"Table for baselines/README.md: python -m baselines.summary {out} --readme baselines/README.md")
+    say(f"Table for baselines/README.md: avg-bench baseline summary {out} --readme baselines/README.md")
     total = sum(result.timings.values())
     say(f"Done in {total:.0f} s ({total / 60:.1f} min).")
     if serve:

@@ -1,6 +1,8 @@
-"""``avg-bench baseline list|run``: the baselines of ``baselines/``, fitted, run and scored.
+"""``avg-bench baseline list|run|summary`` and ``avg-bench demo``: the commands this package adds.
 
-The baselines package is imported inside the commands: ``avg-bench evaluate`` never loads it.
+:func:`register` is the ``avg_bench.commands`` entry point (pyproject.toml): the core CLI calls it
+only when a command line asks for one of these commands, so ``avg-bench evaluate`` never loads
+this package. Heavy imports stay inside the commands.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
 from avg_bench.spec import AVG_V1
 
 _EPILOG = (
@@ -21,6 +22,7 @@ _EPILOG = (
     "  avg-bench baseline run knn-visual --data avg-synth/ -o visual_features=hf:google/siglip-base-patch16-224 -o k=20\n"
     "  avg-bench baseline run train-prior --data avg-synth/ --split test --out test_predictions.jsonl\n"
     "  avg-bench baseline run vlm-zero-shot --data avg-synth/ -o model=Qwen/Qwen2.5-VL-3B-Instruct -o device=cuda\n"
+    "  avg-bench baseline summary avg-demo --readme baselines/README.md\n"
 )
 
 baseline_app = typer.Typer(
@@ -29,7 +31,6 @@ baseline_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-app.add_typer(baseline_app, name="baseline")
 
 
 @baseline_app.command("list", epilog=_EPILOG)
@@ -95,3 +96,28 @@ def run(
         from avg_bench.report import print_results
 
         print_results(result.results)
+
+
+@baseline_app.command("summary", epilog=(
+    "[bold]Examples[/]\n\n"
+    "  avg-bench baseline summary avg-demo\n"
+    "  avg-bench baseline summary avg-demo --readme baselines/README.md\n\n"
+    "Reads DEMO_DIR/demo.json and DEMO_DIR/results/*.json, prints the table, and with --readme replaces the\n"
+    "text between the <!-- baseline-table --> markers, so the README's table is never typed by hand."
+))
+def summary(
+    demo_dir: Path = typer.Argument(..., help="The folder `avg-bench demo` wrote.", show_default=False),
+    readme: Path = typer.Option(None, "--readme", help="README to update between the table markers.", show_default=False),
+) -> None:
+    """Print the baselines' results from a demo run as one Markdown table (and write it into a README)."""
+    from baselines.summary import summarize
+
+    sys.stdout.write(summarize(demo_dir, readme=readme) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``baseline`` and ``demo`` to the ``avg-bench`` app (the ``avg_bench.commands`` entry point)."""
+    from baselines.demo_cli import DEMO_EPILOG, demo
+
+    app.add_typer(baseline_app, name="baseline")
+    app.command(epilog=DEMO_EPILOG)(demo)

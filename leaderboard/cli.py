@@ -1,4 +1,8 @@
-"""``avg-bench leaderboard``: run the server, manage team tokens, export the table."""
+"""``avg-bench leaderboard``: run the server, manage team tokens, export the table.
+
+:func:`register` is this package's ``avg_bench.commands`` entry point (pyproject.toml): the core
+CLI calls it only when a command line asks for ``leaderboard`` (or for the full ``--help``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from avg_bench.cli import app
 from avg_bench.errors import AvgBenchError
 
 group = typer.Typer(
@@ -18,7 +21,6 @@ group = typer.Typer(
 )
 tokens = typer.Typer(name="token", help="Issue, list and revoke team tokens (admin).", no_args_is_help=True, rich_markup_mode="rich")
 group.add_typer(tokens)
-app.add_typer(group)
 
 _DB_HELP = "Database URL: sqlite:///PATH (default: $AVG_BENCH_LEADERBOARD_DB or the cache) or postgresql+psycopg://USER@HOST/DB."
 
@@ -152,3 +154,8 @@ def export(
 
         atomic_write_bytes(out, text.encode("utf-8"))
         typer.echo(f"written to {out}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``leaderboard`` to the ``avg-bench`` app (the ``avg_bench.commands`` entry point)."""
+    app.add_typer(group)
