@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes, sha256_file
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
+from avg_bench.data.clip_store import CLIP_META, load_clip, save_clip
 from avg_bench.data.holdout import (
     HELDOUT_FILE,
     HIDDEN_MANIFEST,
@@ -54,13 +55,15 @@ LABEL_COLUMNS = ("clip_id", "location_id", "lat", "lon", "continent", "country",
 
 @dataclass
 class BuildResult:
+    """What a build made: where, its revision and counts, and (ledger builds) the clip stage's outcome and report."""
+
     out_dir: Path
     labels_dir: Path
     revision: str
     counts: dict[str, dict[str, int]]  # config -> split -> clips
     failed_checks: dict[str, list[str]] = field(default_factory=dict)  # clip_id -> failed checks
     #: The ledger stage's outcome (remote sources, --shard, --merge, --retry-failed); None for a local build.
-    outcome: "RunOutcome | None" = None
+    outcome: RunOutcome | None = None
     report: dict | None = None
     #: False when clips are missing (failed or pending) or this was one --shard part: no shards written.
     complete: bool = True
@@ -84,13 +87,15 @@ def build_dataset(
     expected_clips_per_location: int | None = None,
     progress: bool = True,
     process: Callable | None = None,
-    run_options: "RunOptions | None" = None,
+    run_options: RunOptions | None = None,
     merge: Sequence[str | Path] = (),
     holdout_key: str | Path | None = None,
 ) -> BuildResult:
     """Build ``out_dir`` from a manifest.
 
-    Local (``file``/``synthetic``) sources are cut directly. When any source is remote (an
+    Four steps, each its own function: collect (:func:`_collect`: every clip's canonical media),
+    splits (:func:`_assign_splits`), revision (:func:`dataset_revision`), write
+    (:func:`_write_dataset`). Local (``file``/``synthetic``) sources are cut directly. When any source is remote (an
     http(s) URL or a platform id), or ``run_options`` asks for a shard or a retry, or ``merge``
     names part folders, clips go through the ledger stage (:mod:`avg_bench.data.remote`):
     fetched, retried, recorded per clip. Then only finished clips are written, with splits
@@ -100,10 +105,6 @@ def build_dataset(
     ``holdout_key`` is the operator's secret key file for the geo-holdout draw (see
     :func:`avg_bench.data.holdout.load_key` for the fallbacks).
     """
-    from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
-    from avg_bench.data.remote import RunOptions, merge_parts, needs_ledger, run_clips
-
-    process = process or process_clip
     version = version or (AVG_V1.version if name == AVG_V1.name else f"{name}-v1")
     manifest_path = Path(manifest_path)
     out_dir = Path(out_dir)
@@ -111,35 +112,64 @@ def build_dataset(
     records = read_manifest(manifest_path)
     if not records:
         raise AvgBenchError(f"{manifest_path}: the manifest has no clips")
-    outcome = None
+    clips, outcome, run_options = _collect(records, manifest_path, out_dir, process=process, fmt=fmt, workers=workers,
+                                           progress=progress, run_options=run_options, merge=merge)
+    hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
+    report = None
+    if outcome is not None:
+        from avg_bench.data.build_report import make_report, save_report
+
+        shard = run_options.shard if run_options is not None else None
+        report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
+                             breaker=outcome.breaker, shard=shard)
+        save_report(out_dir, report)
+        if shard is not None:
+            return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
+                               dataset_written=False)
+    continent_of_location: dict[str, str] = {}
+    for record, continent in zip(records, hierarchy.continent):
+        continent_of_location.setdefault(record.location_id, continent)
+    assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
+    revision = dataset_revision(version, records, clips, fmt, assignments)
+    counts, failed, missing = _write_dataset(
+        records, clips, hierarchy, assignments, hidden, table, revision,
+        manifest_path=manifest_path, out_dir=out_dir, labels_dir=labels_dir, name=name, version=version, fmt=fmt,
+        locations=len(continent_of_location), expected_clips_per_location=expected_clips_per_location)
+    return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
+
+
+def _collect(records: Sequence[ManifestRecord], manifest_path: Path, out_dir: Path, *, process: Callable | None,
+             fmt: CanonicalFormat, workers: int, progress: bool, run_options: RunOptions | None,
+             merge: Sequence[str | Path]) -> tuple[dict[str, dict], RunOutcome | None, RunOptions | None]:
+    """Step 1: every clip's canonical media and metadata (clip_id -> ``clip.json``), resumably.
+
+    Returns the finished clips, the ledger stage's outcome (None for a plain local build) and the
+    run options it used.
+    """
+    from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
+    from avg_bench.data.remote import RunOptions, merge_parts, needs_ledger, run_clips
+
+    process = process or process_clip
     if needs_ledger(records) or merge or (run_options is not None and (run_options.shard or run_options.retry_failed)):
         run_options = run_options or RunOptions(workers=workers)
         if merge:
             merge_parts([Path(p) for p in merge], out_dir)
         atomic_write_bytes(out_dir / WORK_DIR / "manifest.jsonl", manifest_path.read_bytes())
         outcome = run_clips(records, manifest_path, out_dir, process=process, fmt=fmt, options=run_options, progress=progress)
-        clips = outcome.clips
-    else:
-        clips = _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress)
-    hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
-    report = None
-    if outcome is not None:
-        from avg_bench.data.build_report import make_report, save_report
+        return outcome.clips, outcome, run_options
+    return _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress), None, run_options
 
-        report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
-                             breaker=outcome.breaker, shard=run_options.shard)
-        save_report(out_dir, report)
-        if run_options.shard is not None:
-            return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
-                               dataset_written=False)
-    continent_of_location = {}
-    for record, continent in zip(records, hierarchy.continent):
-        continent_of_location.setdefault(record.location_id, continent)
-    assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
 
+def _write_dataset(records: Sequence[ManifestRecord], clips: dict[str, dict], hierarchy, assignments: dict[str, dict[str, str]],
+                   hidden: set[str], table: bytes, revision: str, *, manifest_path: Path, out_dir: Path, labels_dir: Path,
+                   name: str, version: str, fmt: CanonicalFormat, locations: int,
+                   expected_clips_per_location: int | None) -> tuple[dict[str, dict[str, int]], dict[str, list[str]], list[str]]:
+    """Step 4: shards and hidden labels per config, the public manifest, build_info, card and checksums.
+
+    Returns (config -> split -> clips, clip_id -> failed checks, missing clip ids).
+    """
     manifest_sha = sha256_file(manifest_path)
     missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
-    revision = dataset_revision(version, records, clips, fmt, assignments)
     counts = {
         config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
         for config in CONFIGS
@@ -158,7 +188,7 @@ def build_dataset(
         "manifest_sha256": manifest_sha,
         "canonical_format": fmt.as_dict(),
         "clips": len(records) - len(missing),
-        "locations": len(continent_of_location),
+        "locations": locations,
         "expected_clips_per_location": expected_clips_per_location,
         "counts": counts,
         "clip_ids": sorted(r.clip_id for r in records if r.clip_id in clips),
@@ -176,13 +206,15 @@ def build_dataset(
     built = [i for i, r in enumerate(records) if r.clip_id in clips and r.clip_id not in hidden]  # the card shows public clips only
     write_card(out_dir, info, [records[i] for i in built], SimpleNamespace(continent=[hierarchy.continent[i] for i in built]))
     write_checksums(out_dir)
-    return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
+    return counts, failed, missing
 
 
 def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dict[str, dict], fmt: CanonicalFormat,
                      assignments: dict[str, dict[str, str]]) -> str:
-    """``VERSION@hash`` of what the dataset holds: each clip's identity, labels, source and cut, media hashes
-    and its split in each config (two holdout keys draw two datasets, with two revisions).
+    """``VERSION@hash`` of what the dataset holds (step 3 of a build).
+
+    It covers each clip's identity, labels, source and cut, media hashes and its split in each
+    config (two holdout keys draw two datasets, with two revisions).
 
     Not the manifest's bytes: the same clips fetched from a mirror, a platform or local files (only
     ``source_uri`` differs) are the same dataset and get the same revision. A clip that failed is
@@ -245,9 +277,8 @@ def _process_all(records, manifest_path, work, process, fmt, workers, progress) 
     done: dict[str, dict] = {}
     todo: list[ManifestRecord] = []
     for record in records:
-        meta = work / record.clip_id / "clip.json"
-        if meta.exists():
-            done[record.clip_id] = json.loads(meta.read_text())
+        if (work / record.clip_id / CLIP_META).exists():
+            done[record.clip_id] = load_clip(work / record.clip_id)
         else:
             todo.append(record)
 
@@ -255,11 +286,7 @@ def _process_all(records, manifest_path, work, process, fmt, workers, progress) 
         source = resolve_source(record, manifest_path)
         if not source.is_file():
             raise AvgBenchError(f"{manifest_path}: clip {record.clip_id}: source file {source} not found")
-        folder = work / record.clip_id
-        result = process(source, record.start_s, record.end_s, folder, fmt=fmt)
-        meta = _clip_meta(result, folder)
-        atomic_write_bytes(folder / "clip.json", json.dumps(meta).encode())
-        return meta
+        return save_clip(process(source, record.start_s, record.end_s, work / record.clip_id, fmt=fmt))
 
     from rich.progress import (
         BarColumn,
@@ -278,24 +305,6 @@ def _process_all(records, manifest_path, work, process, fmt, workers, progress) 
                 done[futures[future].clip_id] = future.result()
                 bar.advance(task)
     return done
-
-
-def _clip_meta(result, folder: Path) -> dict:
-    """What the shards need from a processed clip, with paths relative to its folder."""
-    relative = lambda p: None if p is None else os.path.relpath(p, folder)  # noqa: E731
-    return {
-        "video": relative(result.video_path),
-        "audio": relative(result.audio_path),
-        "keyframes": [relative(p) for p in result.keyframe_paths],
-        "video_sha256": result.video_sha256,
-        "audio_sha256": result.audio_sha256 or "",
-        "keyframe_sha256": list(result.keyframe_sha256),
-        "keyframe_phash": list(result.keyframe_phash),
-        "audio_fingerprint": result.audio_fingerprint or "",
-        "duration_s": float(result.duration_s),
-        "checks_failed": list(result.failed_checks),
-        "folder": str(folder),
-    }
 
 
 def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, *, hidden: bool, media: bool = True) -> dict:

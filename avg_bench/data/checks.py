@@ -10,22 +10,20 @@ Each check is one small function below whose docstring says why it exists; thres
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
-
-if TYPE_CHECKING:
-    from avg_bench.data.media import MediaInfo
+from avg_bench.data.media_info import MediaInfo
 
 #: Every check, in the order they are reported.
 CHECKS = ("no_audio", "silent_audio", "black_video", "frozen_video", "wrong_duration")
 
 
 def content_checks(
-    info: "MediaInfo",
+    info: MediaInfo,
     keyframes: Sequence[NDArray],
     pcm: NDArray | None,
     fmt: CanonicalFormat = CANONICAL,
@@ -45,7 +43,7 @@ def content_checks(
     failed = []
     if no_audio(info, pcm):
         failed.append("no_audio")
-    elif silent_audio(pcm, fmt):
+    elif pcm is not None and silent_audio(pcm, fmt):  # no_audio is true whenever pcm is None
         failed.append("silent_audio")
     if black_video(lumas, fmt):
         failed.append("black_video")
@@ -56,7 +54,7 @@ def content_checks(
     return failed
 
 
-def no_audio(info: "MediaInfo", pcm: NDArray | None) -> bool:
+def no_audio(info: MediaInfo, pcm: NDArray | None) -> bool:
     """The MP4 has no audio stream.
 
     Half of the benchmark's signal is the soundtrack (acoustic atoms, speech, traffic, birds); a
@@ -97,7 +95,7 @@ def frozen_video(lumas: Sequence[NDArray[np.float64]], fmt: CanonicalFormat = CA
     )
 
 
-def wrong_duration(info: "MediaInfo", fmt: CanonicalFormat = CANONICAL, expected_duration_s: float | None = None) -> bool:
+def wrong_duration(info: MediaInfo, fmt: CanonicalFormat = CANONICAL, expected_duration_s: float | None = None) -> bool:
     """The MP4 (or one of its streams) lasts outside ``expected`` +- ``fmt.duration_tolerance_s``.
 
     A source that ends early (a truncated download, a section past the video's end) gives a short

@@ -40,7 +40,7 @@ import math
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ import numpy as np
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
 from avg_bench.data.checks import content_checks
 from avg_bench.data.fingerprints import audio_fingerprint, image_phash
+from avg_bench.data.media_info import MediaInfo
 from avg_bench.errors import AvgBenchError
 from avg_bench.tools import ToolError, run_tool
 
@@ -70,36 +71,8 @@ class MediaError(AvgBenchError):
 
 
 def keyframe_name(k: int) -> str:
+    """The file name of keyframe ``k`` in a clip folder (ffmpeg's image2 pattern ``keyframe_%d.jpg``)."""
     return f"keyframe_{k}.jpg"
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What ffprobe says about a media file (first video and first audio stream)."""
-
-    path: Path
-    format_name: str
-    #: The container's duration (the longest stream), seconds.
-    duration_s: float
-    has_video: bool
-    has_audio: bool
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    video_codec: str | None = None
-    pixel_format: str | None = None
-    video_duration_s: float | None = None
-    #: Clockwise display rotation in degrees (phone videos), 0, 90, 180 or 270.
-    rotation: int = 0
-    sample_aspect_ratio: Fraction = Fraction(1)
-    audio_codec: str | None = None
-    sample_rate: int | None = None
-    channels: int | None = None
-    audio_duration_s: float | None = None
-    video_stream: int | None = None
-    audio_stream: int | None = None
-    #: Container-level metadata tags (title, comment, location, creation_time, ...).
-    tags: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +97,28 @@ class ProcessedClip:
 
     @property
     def ok(self) -> bool:
+        """True when every content check passed."""
         return not self.failed_checks
+
+    def meta(self) -> dict[str, Any]:
+        """What the shards need from this clip (the body of ``clip.json``), paths relative to its folder.
+
+        Relative paths let a ``--shard`` part's clip folders move when parts merge.
+        """
+        relative = lambda p: None if p is None else os.path.relpath(p, self.out_dir)  # noqa: E731
+        return {
+            "video": relative(self.video_path),
+            "audio": relative(self.audio_path),
+            "keyframes": [relative(p) for p in self.keyframe_paths],
+            "video_sha256": self.video_sha256,
+            "audio_sha256": self.audio_sha256 or "",
+            "keyframe_sha256": list(self.keyframe_sha256),
+            "keyframe_phash": list(self.keyframe_phash),
+            "audio_fingerprint": self.audio_fingerprint or "",
+            "duration_s": float(self.duration_s),
+            "checks_failed": list(self.failed_checks),
+            "folder": str(self.out_dir),
+        }
 
 
 def probe(path: str | Path, *, timeout_s: float = 60.0) -> MediaInfo:
@@ -330,7 +324,8 @@ def process_clip(
 
     Args:
         source: a local media file with a video stream.
-        start_s, end_s: the cut.
+        start_s: the cut's start, seconds from the start of ``source``.
+        end_s: the cut's end.
         out_dir: the folder to create (its parent is created if needed).
         fmt: the canonical format.
         expected_duration_s: the length the duration check expects; ``fmt.duration_s`` when None

@@ -21,13 +21,13 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
-from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.canonical import CanonicalFormat
+from avg_bench.data.clip_store import CLIP_META, load_clip, save_clip
 from avg_bench.data.failures import ClipFailure, classify_message
 from avg_bench.data.fetch import FetchOptions, download_section, remote_url, source_info
 from avg_bench.data.ledger import LEDGER_NAME, Ledger, LedgerRow
@@ -74,6 +74,7 @@ class RunOutcome:
 
     @property
     def complete(self) -> bool:
+        """True when every clip of this run (this shard) is ``ok``."""
         return all(row.state == "ok" for row in self.rows)
 
 
@@ -101,19 +102,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_of(record: ManifestRecord, count: int) -> int:
     """The shard of a clip: by its source video, so one machine fetches each source's info."""
     return int(hashlib.sha256(record.source_key.encode()).hexdigest()[:12], 16) % count
-
-
-def clip_meta(result, folder: Path) -> dict:
-    from avg_bench.data.build import _clip_meta
-
-    return _clip_meta(result, folder)
-
-
-def load_clip(folder: Path) -> dict:
-    """A finished clip's metadata, pointing at the folder where it now lives (parts move when merged)."""
-    meta = json.loads((folder / "clip.json").read_text())
-    meta["folder"] = str(folder)
-    return meta
 
 
 def run_clips(
@@ -238,12 +226,12 @@ class _Worker:
         finally:
             if not self.options.keep_downloads:
                 shutil.rmtree(downloads, ignore_errors=True)
-        meta = clip_meta(result, folder)
+        licence = None
         if url is not None:  # the licence the source declares now, not only what curate saw
             from avg_bench.data.licences import source_licence
 
-            meta["source_license"] = source_licence(json.loads(Path(info).read_text()))
-        atomic_write_bytes(folder / "clip.json", json.dumps(meta).encode())
+            licence = source_licence(json.loads(Path(info).read_text()))
+        meta = save_clip(result, source_license=licence)
         output = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
         self.ledger.mark_ok(record.clip_id, fetch_s=fetch_s, process_s=process_s, download_bytes=download_bytes,
                             output_bytes=output, video_sha256=meta["video_sha256"], audio_sha256=meta["audio_sha256"])
@@ -288,9 +276,9 @@ def merge_parts(parts: Sequence[Path], out_dir: Path) -> int:
             part_work = Path(part) / WORK_DIR
             if not (part_work / LEDGER_NAME).is_file():
                 raise AvgBenchError(f"--merge {part}: no build ledger at {part_work / LEDGER_NAME} (is it a --shard build folder?)")
-            for clip_json in sorted((part_work / "clips").glob("*/clip.json")):
+            for clip_json in sorted((part_work / "clips").glob(f"*/{CLIP_META}")):
                 target = work / "clips" / clip_json.parent.name
-                if (target / "clip.json").is_file():
+                if (target / CLIP_META).is_file():
                     continue
                 partial = target.with_name(f".{target.name}.merge.partial")
                 shutil.rmtree(partial, ignore_errors=True)
