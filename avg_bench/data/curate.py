@@ -156,7 +156,7 @@ def proposed_starts(duration_s: float | None, options: CurateOptions) -> list[fl
 def curate(locations: Sequence[LocationRecord], *, search: Search, options: CurateOptions = CurateOptions(),
            country_names: dict[str, str] | None = None) -> list[Candidate]:
     """The best candidates per location, best first; a video proposed for one location is not reused."""
-    from avg_bench.data.synth import country_name
+    from avg_bench.geo.continents import country_name
 
     seen: set[str] = set()
     chosen: list[Candidate] = []

