@@ -1,13 +1,14 @@
 """Benchmark building AVG clips from a video host: clips per minute over loopback, against video2dataset.
 
-    python benchmarks/bench_build_remote.py [--locations 3] [--clips-per-video 2] [--v2d-python PATH]
+    python benchmarks/bench_build_remote.py [--locations 3] [--clips-per-video 2] [--repeats 1] [--v2d-python PATH]
 
 Generates AVG-Synth sources (``locations`` x 3 videos x ``clips-per-video`` clips of 10 s), serves
 them from the Range-capable test host (``tests/remote_host.py``) on 127.0.0.1, and times the clip
 stage of ``avg-bench build`` (yt-dlp info + section download + check + canonical cut + ledger)
 with 1 and 2 workers, each from an empty build folder, no rate limit. Shard writing is excluded:
 it is the same code as a local build (``bench_build_local.py``). Each row also says where a clip's
-seconds went (the ledger's ``fetch_s`` and ``process_s``, mean per clip).
+seconds went (the ledger's ``fetch_s`` and ``process_s``, mean per clip). With ``--repeats N`` each
+row is the median run of N (a shared machine's load moves single runs by 20% and more).
 
 video2dataset (PyPI) on the same clip list: run with ``--v2d-python`` pointing at a Python that has
 video2dataset installed (it pins old dependencies, so it lives in its own virtual environment).
@@ -107,11 +108,18 @@ def video2dataset_rate(python: str | None, records, host: VideoHost, folder: Pat
             f"{60.0 * made / elapsed:.1f} with start-up)"), rate if made == len(records) else None
 
 
+def _median(runs: list[tuple]) -> tuple:
+    """The run with the median rate (the rate is the first number of an avg-bench run, the second of video2dataset's)."""
+    rate = (lambda run: run[0]) if isinstance(runs[0][0], float) else (lambda run: run[1])  # noqa: E731
+    return sorted(runs, key=rate)[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--locations", type=int, default=3)
     parser.add_argument("--clips-per-video", type=int, default=2)
     parser.add_argument("--v2d-python", default=None, help="a Python with video2dataset installed")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per row; the median run is shown")
     args = parser.parse_args()
     console = Console(stderr=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-build-remote-"))
@@ -127,15 +135,16 @@ def main() -> None:
             write_manifest([dataclasses.replace(r, source_uri=host.url(r.source_uri)) for r in records], manifest)
             ours = {}
             for workers in (1, 2):
-                console.print(f"avg-bench build, {workers} worker(s), {len(records)} clips ...")
-                rate, ok, total, split = avg_bench_rate(manifest, folder, workers)
+                console.print(f"avg-bench build, {workers} worker(s), {len(records)} clips, {args.repeats} run(s) ...")
+                rate, ok, total, split = _median([avg_bench_rate(manifest, folder, workers) for _ in range(args.repeats)])
                 ours[workers] = rate if ok == total else None
                 rows.append((f"avg-bench build, {workers} worker(s)", f"{rate:.1f} clips/min ({ok}/{total} clips; {split})",
                              "all clips ok", ok == total))
             theirs = {}
             for workers in (1, 2):
-                console.print(f"video2dataset, {workers} process(es) ...")
-                text, theirs[workers] = video2dataset_rate(args.v2d_python, records, host, folder, workers)
+                console.print(f"video2dataset, {workers} process(es), {args.repeats} run(s) ...")
+                runs = [video2dataset_rate(args.v2d_python, records, host, folder, workers) for _ in range(args.repeats)]
+                text, theirs[workers] = _median(runs) if all(rate is not None for _, rate in runs) else runs[0]
                 rows.append((f"video2dataset, {workers} process(es)", text, "for comparison", theirs[workers] is not None))
             for workers in (1, 2):
                 if ours[workers] and theirs[workers]:
