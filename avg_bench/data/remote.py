@@ -29,7 +29,8 @@ from pathlib import Path
 from avg_bench.data.canonical import CanonicalFormat
 from avg_bench.data.clip_store import CLIP_META, load_clip, save_clip
 from avg_bench.data.failures import ClipFailure, classify_message
-from avg_bench.data.fetch import FetchOptions, download_section, remote_url, source_info
+from avg_bench.data.ahead import FetchAhead
+from avg_bench.data.fetch import FetchOptions, Section, download_section, remote_url, source_info
 from avg_bench.data.ledger import LEDGER_NAME, Ledger, LedgerRow
 from avg_bench.data.manifest import resolve_source
 from avg_bench.data.media import remove_leftovers
@@ -149,6 +150,10 @@ class _Worker:
         #: Sources whose extraction failed permanently: their other clips fail without a request.
         self.gone: dict[str, ClipFailure] = {}
         self._lock = threading.Lock()
+        #: The next clip's section is fetched while this one is cut (:mod:`avg_bench.data.ahead`).
+        self.ahead = FetchAhead(self._fetch, discard=lambda fetched: shutil.rmtree(fetched[1].path.parent, ignore_errors=True),
+                                may_start=lambda: not (self.breaker.is_open or self.stopping.is_set()),
+                                key=lambda record: record.clip_id)
 
     def __call__(self, record: ManifestRecord) -> str:
         """Build one clip with in-run retries; returns "ok", "skipped" (breaker open) or the error class."""
@@ -159,7 +164,7 @@ class _Worker:
             attempt += 1
             self.ledger.start(record.clip_id)
             try:
-                self._build(record)
+                self._build(record, attempt)
                 return "ok"
             except ClipFailure as failure:
                 if self.stopping.is_set():
@@ -185,30 +190,44 @@ class _Worker:
                         self.failures["bot_check"] = self.failures.get("bot_check", 0) + 1
                     return "bot_check"
 
-    def _build(self, record: ManifestRecord) -> None:
+    def _fetch(self, record: ManifestRecord) -> tuple[Path, Section, float] | None:
+        """(info JSON, downloaded section, seconds) of a remote clip; None for a local one."""
+        url = remote_url(record)
+        if url is None:
+            return None
+        began = time.monotonic()
+        # A fresh folder per attempt: a download left running by a killed earlier run never shares it.
+        downloads = self.work / "downloads" / f"{record.clip_id}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}"
+        if record.source_key in self.gone:
+            known = self.gone[record.source_key]
+            raise ClipFailure(known.error_class, f"{known} (same source as an earlier clip)")
+        try:
+            info = source_info(url, record.source_key, self.work / "sources", self.options.fetch, self.limiter)
+            section = download_section(info, record.start_s, record.end_s, downloads, self.options.fetch, self.limiter)
+        except ClipFailure as failure:
+            if failure.permanent:
+                self.gone[record.source_key] = failure
+            if not self.options.keep_downloads:
+                shutil.rmtree(downloads, ignore_errors=True)
+            raise
+        return info, section, time.monotonic() - began
+
+    def _build(self, record: ManifestRecord, attempt: int = 1) -> None:
         from avg_bench.data.media import MediaError
         from avg_bench.tools import ToolError
 
         folder = self.work / "clips" / record.clip_id
         url = remote_url(record)
         fetch_s = download_bytes = None
-        began = time.monotonic()
-        # A fresh folder per attempt: a download left running by a killed earlier run never shares it.
-        downloads = self.work / "downloads" / f"{record.clip_id}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}"
+        downloads = None
         try:
             if url is not None:
-                if record.source_key in self.gone:
-                    known = self.gone[record.source_key]
-                    raise ClipFailure(known.error_class, f"{known} (same source as an earlier clip)")
-                try:
-                    info = source_info(url, record.source_key, self.work / "sources", self.options.fetch, self.limiter)
-                except ClipFailure as failure:
-                    if failure.permanent:
-                        self.gone[record.source_key] = failure
-                    raise
-                section = download_section(info, record.start_s, record.end_s, downloads, self.options.fetch, self.limiter)
-                fetch_s, download_bytes = time.monotonic() - began, section.size
+                ahead = self.ahead.claim(record) if attempt == 1 else None
+                fetched = (ahead.result() if ahead is not None else None) or self._fetch(record)
+                info, section, fetch_s = fetched
+                downloads, download_bytes = section.path.parent, section.size
                 source, start, end = section.path, record.start_s - section.start_s, record.end_s - section.start_s
+                self.ahead.start_next()
             else:
                 source, start, end = resolve_source(record, self.manifest_path), record.start_s, record.end_s
                 if not source.is_file():
@@ -224,7 +243,7 @@ class _Worker:
                 raise ClipFailure(classify_message(str(exc), default="validation_failed"), str(exc)) from None
             process_s = time.monotonic() - processing
         finally:
-            if not self.options.keep_downloads:
+            if downloads is not None and not self.options.keep_downloads:
                 shutil.rmtree(downloads, ignore_errors=True)
         licence = None
         if url is not None:  # the licence the source declares now, not only what curate saw
@@ -250,6 +269,7 @@ def _run_pool(worker: _Worker, todo: list[ManifestRecord], workers: int, progres
     with Progress(*columns, disable=not progress or not todo, transient=True) as bar:
         task = bar.add_task("clips", total=len(todo), failures="")
         pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        worker.ahead.plan(todo)
         try:
             futures = [pool.submit(worker, record) for record in todo]
             for future in as_completed(futures):
@@ -260,6 +280,8 @@ def _run_pool(worker: _Worker, todo: list[ManifestRecord], workers: int, progres
             worker.stopping.set()  # Ctrl-C: no new clip starts, clips in flight stay pending
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+        finally:
+            worker.ahead.close()
         pool.shutdown(wait=True)
 
 
