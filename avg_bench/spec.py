@@ -6,9 +6,9 @@ Every scorer, reward and leaderboard reads its thresholds, radius and score scal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from avg_bench.geo.sphere import EARTH_RADIUS_KM
 

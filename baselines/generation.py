@@ -13,7 +13,8 @@ Qwen2-VL recipe (one ``<|image_pad|>`` per merged patch). :func:`generate_batche
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from avg_bench.errors import AvgBenchError
 

@@ -94,7 +94,8 @@ def run_baseline(
 
 def _labels_of(split: ClipSplit, limited: bool):
     """What to score against: the split's shards (with their revision), or, after ``--limit``, the
-    labels of the clips that ran, taken from the split already in memory."""
+    labels of the clips that ran, taken from the split already in memory.
+    """
     if not limited:
         return split.shards
     from avg_bench.labels import labels_from_records

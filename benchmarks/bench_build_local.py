@@ -24,9 +24,9 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from _machine import print_table
 from rich.console import Console
@@ -86,7 +86,7 @@ class ToolTimes:
 
         self.media, self.original, self.seconds = media, media.run_tool, {}
 
-    def __enter__(self) -> "ToolTimes":
+    def __enter__(self) -> ToolTimes:
         def timed(args, **kwargs):
             before = cpu_seconds()
             try:

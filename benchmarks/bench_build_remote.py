@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the loopback host is the tests' own helper
 
 from _machine import print_table  # noqa: E402
+from remote_host import VideoHost  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from avg_bench.data.build import build_dataset  # noqa: E402
@@ -45,8 +46,6 @@ from avg_bench.data.locations import load_locations  # noqa: E402
 from avg_bench.data.manifest import read_manifest, write_manifest  # noqa: E402
 from avg_bench.data.remote import RunOptions  # noqa: E402
 from avg_bench.data.synth import generate_synth, pick_locations  # noqa: E402
-from remote_host import VideoHost  # noqa: E402
-
 
 TARGET_RATIO = 2.0
 

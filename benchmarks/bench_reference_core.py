@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _machine import print_table  # noqa: E402
 
 from baselines.reference.perception.sae import MarSAE, SAEConfig  # noqa: E402
-from baselines.reference.precision import FlowConfig, FlowLocator, flow  # noqa: E402
+from baselines.reference.precision import FlowConfig, FlowLocator  # noqa: E402
 
 D, ATOMS, K = 512, 4096, 32
 N_WINDOWS = 40_960

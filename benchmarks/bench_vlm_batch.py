@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT), str(ROOT / "tests")]
 
 from _machine import print_table  # noqa: E402
+from baselines_tests.tiny_models import make_tiny_qwen_vl  # noqa: E402
 
 from baselines.generation import ChatPrompter, generate_batched  # noqa: E402
 from baselines.vlm import PROMPT  # noqa: E402
-from baselines_tests.tiny_models import make_tiny_qwen_vl  # noqa: E402
 
 
 def main() -> None:

@@ -160,7 +160,8 @@ class Leaderboard:
 
     def public_view(self, key: tuple, compute: Callable[[list[dict[str, Any]]], Any]) -> Any:
         """``compute(scored public rows of the board)`` for ``key = (split, config, ...)``, cached until
-        the table's revision changes (any server's write bumps it), so a busy table is rendered once."""
+        the table's revision changes (any server's write bumps it), so a busy table is rendered once.
+        """
         revision = store.board_revision(self.engine)
         with self._views_lock:
             hit = self._views.get(key)
@@ -177,7 +178,8 @@ class Leaderboard:
     def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False,
               view_key: str | None = None) -> dict[str, Any]:
         """An entry as the viewer may see it: others see it only once it is scored and public; its team
-        (by token, or by the view link the submission form redirects to) sees it in every state."""
+        (by token, or by the view link the submission form redirects to) sees it in every state.
+        """
         row = store.entry(self.engine, entry_id, with_results=with_results)
         if row is None:
             raise NotFound(f"no entry {entry_id}")
@@ -205,7 +207,8 @@ class Leaderboard:
 
     def results(self, entry_id: int, viewer: store.Team | None = None) -> dict[str, Any]:
         """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`),
-        to every viewer alike: the owning team is as much a possible attacker as anyone."""
+        to every viewer alike: the owning team is as much a possible attacker as anyone.
+        """
         row = self.entry(entry_id, viewer=viewer, with_results=True)
         if row["status"] != store.SCORED:
             raise NotFound(f"entry {entry_id} is {row['status']}, not scored")
@@ -213,7 +216,8 @@ class Leaderboard:
 
     def compare(self, a: int, b: int, *, client: str = "local") -> dict[str, Any]:
         """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached; as it
-        may be published (hidden splits: see :mod:`leaderboard.disclosure`)."""
+        may be published (hidden splits: see :mod:`leaderboard.disclosure`).
+        """
         if a == b:
             raise AvgBenchError("compare two different entries")
         rows = [self.entry(a), self.entry(b)]

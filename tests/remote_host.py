@@ -83,7 +83,7 @@ class VideoHost:
         self._thread = threading.Thread(target=self._server.serve_forever, name="video-host", daemon=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> "VideoHost":
+    def __enter__(self) -> VideoHost:
         self.start()
         return self
 

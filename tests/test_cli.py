@@ -11,9 +11,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from data.malformed_predictions import LABELS  # five cities (tests/ is on pytest's pythonpath)
 
 import avg_bench
-from data.malformed_predictions import LABELS  # five cities (tests/ is on pytest's pythonpath)
 
 CLI = Path(sys.executable).parent / "avg-bench"
 EXAMPLE = "avg-bench evaluate predictions.jsonl --split val"

@@ -4,7 +4,6 @@ the local leaderboard the demo submits to (entries scored by the one scorer, re-
 from __future__ import annotations
 
 import dataclasses
-
 import urllib.request
 
 import pytest
@@ -86,12 +85,12 @@ def test_demo_board_scores_entries_like_the_cli_and_reuses_them(synth_dataset, t
 
 def test_demo_tables_fit_80_columns_without_cut_headers():
     """What the demo prints after its steps: no header or cell cut to '…' in a plain 80-column terminal."""
+    from helpers import make_labels, predictions_at
     from rich.console import Console
 
     import avg_bench
     from avg_bench.report import results_renderable
     from baselines.summary import rich_table
-    from helpers import make_labels, predictions_at
 
     labels = make_labels(2)
     runs = {name: avg_bench.evaluate(predictions_at(labels, d), labels, bootstrap=50)

@@ -58,9 +58,8 @@ def test_curve_drawn_equals_the_results_json_at_the_five_thresholds(demo_results
 def test_report_page_fits_1280px_in_chromium_without_console_errors(demo_results, tmp_path):
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (run.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
     from leaderboard_tests.test_browser import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     long_name = "a-model-name-that-goes-on-and-on-" * 4
     page_path = write_report([(long_name, demo_results[0][1]), (HOSTILE, demo_results[1][1])], tmp_path)

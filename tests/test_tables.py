@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from helpers import make_labels, predictions_at
 
 import avg_bench
 from avg_bench.errors import AvgBenchError
 from avg_bench.tables import latex, markdown, render
-from helpers import make_labels, predictions_at
 
 CLI = [sys.executable, "-c", "from avg_bench.cli import main; main()"]
 ROOT = __import__("pathlib").Path(__file__).parents[1]

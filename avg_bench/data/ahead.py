@@ -15,8 +15,9 @@ started once ``may_start`` says no (the circuit breaker is open, or the run is s
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Generic, Hashable, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.failures import DESCRIPTIONS, is_permanent

@@ -237,7 +237,8 @@ def _retry_after(http) -> float | None:
 
 def _peek(url: str, options: FetchOptions, limiter: RateLimiter, limit: int = 65536) -> str:
     """The first ``limit`` bytes of ``url`` as text ("" when unreachable), never longer than ``--timeout``
-    in all nor ``--stall-timeout`` without a byte (a page can be dripped to hold a worker)."""
+    in all nor ``--stall-timeout`` without a byte (a page can be dripped to hold a worker).
+    """
     host = host_of(url)
     limiter.acquire(host)
     limiter.count(host)
@@ -435,7 +436,7 @@ def _check_covers(path: Path, start_s: float, end_s: float, section_start: float
 
 
 def _transfer_broke(stderr: str) -> bool:
-    """ffmpeg's HTTP layer saw the connection close before the promised Content-Length (a cut, not a short file)."""
+    """Ffmpeg's HTTP layer saw the connection close before the promised Content-Length (a cut, not a short file)."""
     return bool(re.search(r"Stream ends prematurely|Connection reset|Broken pipe|timed out", stderr, flags=re.IGNORECASE))
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from avg_bench.data.failures import ERROR_CLASSES, PERMANENT
 
@@ -79,7 +79,7 @@ class Ledger:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -166,7 +166,7 @@ class Ledger:
             self._write("UPDATE clips SET state='pending' WHERE clip_id=?", [(c,) for c in demoted])
         return len(promoted), len(demoted)
 
-    def merge_from(self, other: "Ledger") -> int:
+    def merge_from(self, other: Ledger) -> int:
         """Copy ``other``'s rows in; an ``ok`` row wins over any other, else the row with more attempts."""
         mine = {row.clip_id: row for row in self.rows()}
         chosen = []

@@ -70,7 +70,7 @@ class LocalHost:
             self._server = QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-host", daemon=True)
 
-    def __enter__(self) -> "LocalHost":
+    def __enter__(self) -> LocalHost:
         self.start()
         return self
 

@@ -26,10 +26,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from avg_bench.data.ahead import FetchAhead
 from avg_bench.data.canonical import CanonicalFormat
 from avg_bench.data.clip_store import CLIP_META, load_clip, save_clip
 from avg_bench.data.failures import ClipFailure, classify_message
-from avg_bench.data.ahead import FetchAhead
 from avg_bench.data.fetch import FetchOptions, Section, download_section, remote_url, source_info
 from avg_bench.data.ledger import LEDGER_NAME, Ledger, LedgerRow
 from avg_bench.data.manifest import resolve_source

@@ -8,8 +8,8 @@ records in results. Rows of hidden splits have every answer-revealing column set
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq

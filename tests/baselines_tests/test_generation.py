@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from baselines_tests.tiny_models import make_tiny_qwen_vl
 
 from avg_bench.errors import AvgBenchError
 from baselines.generation import ChatPrompter, generate_batched
-from baselines_tests.tiny_models import make_tiny_qwen_vl
 
 PROMPTS = ["Where?", "Where on Earth was this filmed? Think about it.", "Which country?", "Name the city, please, and its coordinates.", "Where?"]
 

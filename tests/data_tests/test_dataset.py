@@ -12,6 +12,7 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from data_tests.planting import copy_dataset, rewrite, violations
 
 import avg_bench
 from avg_bench.data.build import build_dataset
@@ -20,7 +21,6 @@ from avg_bench.data.manifest import read_manifest
 from avg_bench.data.schema import ClipRecord
 from avg_bench.data.validate import validate
 from avg_bench.geo import reverse_geocode
-from data_tests.planting import copy_dataset, rewrite, violations
 
 CLI = str(Path(sys.executable).parent / "avg-bench")
 
@@ -186,6 +186,7 @@ def test_validation_catches_a_missing_clip(copy_of_dataset):
 def test_validation_catches_silent_black_and_wrong_duration_clips(tmp_path):
     """Faults planted in the sources themselves: the build records them, validate names the clips."""
     from data_tests.media_fixtures import make_av_source, make_black_source, make_silent_source
+
     from avg_bench.data.manifest import write_manifest
     from avg_bench.data.schema import ManifestRecord
 

@@ -9,16 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
-import datasets
 import pytest
+from data_tests.planting import copy_dataset, rewrite, violations
 
 from avg_bench.data.fingerprints import audio_similarity
 from avg_bench.data.holdout import KEY_ENV, load_key
 from avg_bench.data.publish import PublishError, plan
-from avg_bench.data.validate import NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_AUDIO_SIMILARITY
-from data_tests.planting import copy_dataset, rewrite, violations
+from avg_bench.data.validate import NEAR_DUPLICATE_AUDIO_SIMILARITY, NEAR_DUPLICATE_BITS
 
 CLI = str(Path(sys.executable).parent / "avg-bench")
 FINGERPRINT = ["clip_id", "split", "video_sha256", "audio_sha256", "keyframe_phash", "audio_fingerprint"]

@@ -19,7 +19,12 @@ from avg_bench.data import media
 from avg_bench.data.canonical import CANONICAL
 from avg_bench.data.checks import CHECKS, content_checks, rms_dbfs
 from avg_bench.data.fingerprints import (
-    AUDIO_FINGERPRINT_BITS, audio_fingerprint, audio_similarity, decode_pcm, hamming, image_phash,
+    AUDIO_FINGERPRINT_BITS,
+    audio_fingerprint,
+    audio_similarity,
+    decode_pcm,
+    hamming,
+    image_phash,
 )
 from avg_bench.data.media import MediaError, MediaInfo, canonical_size, probe, process_clip
 from avg_bench.errors import AvgBenchError

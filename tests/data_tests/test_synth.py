@@ -75,7 +75,7 @@ def _audio(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.float32).astype(np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _decoded(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """A source's frames at 2 fps and its soundtrack, decoded once for all the signal tests."""
     return _frames(path, fps=2), _audio(path)

@@ -8,12 +8,12 @@ import json
 
 import numpy as np
 import pytest
+from data_tests.test_synth import _clip, _colour_features, _log_band_energies
 
 from avg_bench.data import synth as S
 from avg_bench.data.locations import load_locations
 from avg_bench.data.manifest import read_manifest, resolve_source
 from avg_bench.errors import AvgBenchError
-from data_tests.test_synth import _clip, _colour_features, _log_band_energies
 
 GROUP = 3
 PLACES = S.pick_locations(load_locations(), 6, seed=0)  # 6 continents: two groups of 3

@@ -20,7 +20,6 @@ from baselines.reference.reasoning.tiny import build_tiny_qwen_vl
 from baselines.reference.reasoning.training import ClipTruth, grpo, hard_clips, warm_up
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """The pipeline's thread policy (Runtime.threads = 1) for these direct calls: a second thread spin-waits."""

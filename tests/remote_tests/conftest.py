@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from remote_host import VideoHost
 
 from avg_bench.data.build import BuildResult, build_dataset
 from avg_bench.data.locations import load_locations
 from avg_bench.data.manifest import read_manifest, write_manifest
 from avg_bench.data.schema import ManifestRecord
 from avg_bench.data.synth import generate_synth, pick_locations
-from remote_host import VideoHost
 
 
 @dataclass(frozen=True)

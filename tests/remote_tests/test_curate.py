@@ -8,8 +8,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from avg_bench.data.curate import CurateOptions, check, curate, proposed_starts, recorded_search
 from remote_tests.data.make_search_results import LOCATIONS, build
+
+from avg_bench.data.curate import CurateOptions, check, curate, proposed_starts, recorded_search
 
 DATA = Path(__file__).with_name("data")
 CLI = Path(sys.executable).parent / "avg-bench"

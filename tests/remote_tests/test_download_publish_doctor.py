@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from remote_host import Fault, VideoHost
 
 from avg_bench.cache import sha256_file
 from avg_bench.data.download import DownloadError, download_hub, download_mirror
 from avg_bench.data.publish import PublishError, plan, publish
-from remote_host import Fault, VideoHost
 
 CLI = Path(sys.executable).parent / "avg-bench"
 

@@ -10,12 +10,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from remote_host import Fault
+
 from avg_bench.data.canonical import CANONICAL
 from avg_bench.data.fetch import FetchOptions
 from avg_bench.data.ledger import Ledger
 from avg_bench.data.media import process_clip
 from avg_bench.data.remote import RunOptions, run_clips
-from remote_host import Fault
 
 
 def _copies(synth_sources, host, names: list[str]):

@@ -14,13 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+from remote_host import Fault
+from remote_tests.helpers_remote import clip_checksums, shard_rows
 
 from avg_bench.data.build import build_dataset
 from avg_bench.data.fetch import FetchOptions
 from avg_bench.data.manifest import write_manifest
 from avg_bench.data.remote import RunOptions
-from remote_host import Fault
-from remote_tests.helpers_remote import clip_checksums, shard_rows
 
 #: fault kind -> the ledger class it must produce
 EXPECTED = {

@@ -18,6 +18,8 @@ import threading
 import time
 
 import pytest
+from remote_host import BOT_PAGE, Fault
+from remote_tests.helpers_remote import clip_checksums
 
 from avg_bench.data import fetch
 from avg_bench.data.ahead import FetchAhead
@@ -28,8 +30,6 @@ from avg_bench.data.media import probe, process_clip
 from avg_bench.data.mp4_header import read_mp4_header
 from avg_bench.data.politeness import RateLimiter
 from avg_bench.data.remote import RunOptions, run_clips
-from remote_host import BOT_PAGE, Fault
-from remote_tests.helpers_remote import clip_checksums
 
 OPTIONS = FetchOptions(stall_s=30, timeout_s=120)
 

@@ -6,12 +6,12 @@ import random
 import urllib.request
 
 import pytest
+from remote_host import Fault, VideoHost
 
 from avg_bench.data.failures import classify_message, parse_classes
 from avg_bench.data.ledger import Ledger
 from avg_bench.data.politeness import CircuitBreaker, RateLimiter, backoff_delay
 from avg_bench.errors import AvgBenchError
-from remote_host import Fault, VideoHost
 
 
 def test_ledger_states_requeue_and_reconcile(tmp_path):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from remote_tests.helpers_remote import clip_checksums, hidden_labels, shard_rows
 
 from avg_bench.data.build import build_dataset
 from avg_bench.data.fetch import FetchOptions
 from avg_bench.data.remote import RunOptions, shard_of
-from remote_tests.helpers_remote import clip_checksums, hidden_labels, shard_rows
 
 FAST = RunOptions(workers=2, requests_per_minute=0, backoff_base_s=0.05, fetch=FetchOptions(stall_s=5, timeout_s=120))
 
@@ -84,10 +84,11 @@ def test_section_cut_equals_local_cut_at_several_cut_points(long_source, tmp_pat
     """Issue 11: cuts at 28.0 s and 15.0 s (on a keyframe) differed in their first 512-623 audio samples
     between a fetched section and the whole file (the AAC decoder had no pre-roll at the local cut);
     20.5 s (mid-GOP) always matched. Every one must be bit-identical."""
+    from remote_host import VideoHost
+
     from avg_bench.data.fetch import download_section, source_info
     from avg_bench.data.media import process_clip
     from avg_bench.data.politeness import RateLimiter
-    from remote_host import VideoHost
 
     folder, record = long_source
     options, limiter = FetchOptions(stall_s=30, timeout_s=120), RateLimiter(0, host_requests_per_minute=10_000)

@@ -115,7 +115,8 @@ def completion_texts(completions: Sequence) -> list[str]:
 
 def trl_reward_functions(*, evidence: bool = False) -> list[Callable[..., list[float | None]]]:
     """The rewards as TRL reward functions; the dataset must have ``lat``, ``lon``, ``continent``,
-    ``country``, ``region``, ``city`` (and ``atom_names`` for evidence) columns."""
+    ``country``, ``region``, ``city`` (and ``atom_names`` for evidence) columns.
+    """
 
     def format(completions, **_) -> list[float]:
         return format_reward(completion_texts(completions)).tolist()
