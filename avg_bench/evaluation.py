@@ -50,6 +50,10 @@ def evaluate(
         allow_missing: score missing or abstained clips as the worst case instead of raising.
         bootstrap: number of location resamples for the 95% intervals (0 disables them).
         seed: seed of the resampling; results are identical for identical inputs and seed.
+        spec: the benchmark's conventions (thresholds, GeoScore, defaults); AVG-v1 unless given.
+        split: the split scored, recorded in the results (hidden splits get the hidden-split curve).
+        config: the dataset configuration scored, recorded in the results.
+        gazetteer: the gazetteer that gives the hierarchy of truths and predictions (default: shipped).
         label_hierarchy: hierarchy fields of a labels file are checked against the gazetteer's
             lookup of the label's coordinates (``"check"``, a disagreement is an error naming the
             line) or dropped (``"ignore"``); the truth's hierarchy is always the gazetteer's.

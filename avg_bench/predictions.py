@@ -111,7 +111,7 @@ class _Aligner:
         self.state = np.zeros(n, dtype=np.int8)
         self.first_line = np.zeros(n, dtype=np.int64)
 
-    def run(self, blocks: Iterable[tuple[list[int], list[dict]]]):
+    def run(self, blocks: Iterable[tuple[list[int], list[dict]]]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int8]]:
         for lines, records in blocks:
             if not self._block(lines, records):
                 for line, record in zip(lines, records):

@@ -22,6 +22,7 @@ from baselines.registry import create
 
 @dataclass
 class BaselineRun:
+    """One baseline run: where its predictions and run record were written, and the scores when evaluated."""
     name: str
     predictions_path: Path
     record_path: Path
@@ -30,6 +31,7 @@ class BaselineRun:
 
 
 def default_output(name: str, config: str, split: str) -> Path:
+    """The default predictions path: ``predictions/<name>-<config>-<split>.jsonl``."""
     return Path("predictions") / f"{name}-{config}-{split}.jsonl"
 
 
@@ -93,8 +95,9 @@ def run_baseline(
 
 
 def _labels_of(split: ClipSplit, limited: bool):
-    """What to score against: the split's shards (with their revision), or, after ``--limit``, the
-    labels of the clips that ran, taken from the split already in memory.
+    """What to score against.
+
+    The split's shards (with their revision), or, after ``--limit``, the labels of the clips that ran, taken from the split already in memory.
     """
     if not limited:
         return split.shards

@@ -31,6 +31,7 @@ log = logging.getLogger("leaderboard")
 
 
 class UploadTooLarge(AvgBenchError):
+    """An upload larger than the server's limit (HTTP 413)."""
     def __init__(self, limit: int) -> None:
         super().__init__(f"the upload is larger than this server's limit of {limit:,} bytes ({limit / 2**20:.0f} MiB)")
 
@@ -75,6 +76,7 @@ class Leaderboard:
     # Life cycle.
 
     def start(self) -> None:
+        """Start the background scoring threads."""
         store.requeue_interrupted(self.engine)
         for k in range(self.settings.workers):
             thread = threading.Thread(target=self._work, name=f"scorer-{k}", daemon=True)
@@ -82,6 +84,7 @@ class Leaderboard:
             self._threads.append(thread)
 
     def stop(self) -> None:
+        """Stop the background scoring threads and wait for them."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
@@ -159,8 +162,9 @@ class Leaderboard:
     # Reading.
 
     def public_view(self, key: tuple, compute: Callable[[list[dict[str, Any]]], Any]) -> Any:
-        """``compute(scored public rows of the board)`` for ``key = (split, config, ...)``, cached until
-        the table's revision changes (any server's write bumps it), so a busy table is rendered once.
+        """``compute(scored public rows of the board)`` for ``key = (split, config, ...)``, cached.
+
+        Cached until the table's revision changes (any server's write bumps it), so a busy table is rendered once.
         """
         revision = store.board_revision(self.engine)
         with self._views_lock:
@@ -177,8 +181,9 @@ class Leaderboard:
 
     def entry(self, entry_id: int, *, viewer: store.Team | None = None, with_results: bool = False,
               view_key: str | None = None) -> dict[str, Any]:
-        """An entry as the viewer may see it: others see it only once it is scored and public; its team
-        (by token, or by the view link the submission form redirects to) sees it in every state.
+        """An entry as the viewer may see it.
+
+        Others see it only once it is scored and public; its team (by token, or by the view link the submission form redirects to) sees it in every state.
         """
         row = store.entry(self.engine, entry_id, with_results=with_results)
         if row is None:
@@ -206,8 +211,9 @@ class Leaderboard:
         return False
 
     def results(self, entry_id: int, viewer: store.Team | None = None) -> dict[str, Any]:
-        """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`),
-        to every viewer alike: the owning team is as much a possible attacker as anyone.
+        """The entry's results as they may be published (:func:`leaderboard.disclosure.public_results`).
+
+        The same for every viewer: the owning team is as much a possible attacker as anyone.
         """
         row = self.entry(entry_id, viewer=viewer, with_results=True)
         if row["status"] != store.SCORED:
@@ -215,8 +221,9 @@ class Leaderboard:
         return public_results(json.loads(row["results"]), k=self.settings.min_locations)
 
     def compare(self, a: int, b: int, *, client: str = "local") -> dict[str, Any]:
-        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached; as it
-        may be published (hidden splits: see :mod:`leaderboard.disclosure`).
+        """Paired cluster-bootstrap comparison of two scored public entries (a minus b), cached.
+
+        As it may be published (hidden splits: see :mod:`leaderboard.disclosure`).
         """
         if a == b:
             raise AvgBenchError("compare two different entries")

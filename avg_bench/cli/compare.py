@@ -29,7 +29,8 @@ def compare(
     config: str = typer.Option("seen", "--config", "-c", help="Dataset configuration with --split: seen or geo-holdout."),
     data: Path = typer.Option(None, "--data", help="Dataset root with --split (default: $AVG_BENCH_DATA or the cache)."),
     table_format: str = typer.Option("md", "--format", "-f", help="md, latex or csv."),
-    json_dir: Path = typer.Option(None, "--json-dir", help="Also write each file's results JSON here (NAME.json), e.g. for `avg-bench report`.", show_default=False),
+    json_dir: Path = typer.Option(None, "--json-dir", help="Also write each file's results JSON here (NAME.json), e.g. for `avg-bench report`.",
+                                  show_default=False),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Score missing/abstained clips as the worst case instead of failing."),
     bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
     seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap (the same resamples for every file)."),
@@ -49,6 +50,7 @@ def compare(
     names = [p.stem for p in predictions]
     if len(set(names)) != len(names):
         names = [str(p) for p in predictions]  # same file names in different folders: show the paths
+    source: Path | list[Path]
     if split:
         from avg_bench.data.layout import split_shards
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from avg_bench.errors import AvgBenchError
 from avg_bench.predictions import PREDICTION_FORMAT
 from avg_bench.spec import AVG_V1
+
+if TYPE_CHECKING:
+    from avg_bench.labels import Labels
 
 EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -63,6 +67,7 @@ def evaluate(
             raise AvgBenchError(f"--format {table_format!r}: expected one of {', '.join(FORMATS)}")
         if json_out == "-":
             raise AvgBenchError("--json - writes the JSON to stdout: give --json a file name to use it with --format")
+    label_source: Labels | Path | list[Path]
     if split:
         from avg_bench.data.layout import split_shards
 
@@ -73,8 +78,9 @@ def evaluate(
         from avg_bench.clip_log import refuse_hidden
         from avg_bench.labels import load_labels
 
-        label_source = load_labels(label_source)
-        refuse_hidden(split, label_source)
+        loaded = load_labels(label_source)
+        refuse_hidden(split, loaded)
+        label_source = loaded
     results = run_evaluation(
         predictions,
         label_source,
@@ -84,12 +90,12 @@ def evaluate(
         seed=seed,
         split=split,
         config=config if split else None,
-        label_hierarchy=label_hierarchy,
+        label_hierarchy="ignore" if label_hierarchy == "ignore" else "check",
     )
     if per_clip is not None:
         from avg_bench.clip_log import write_clip_log
 
-        count = write_clip_log(per_clip, predictions, label_source, split=split)
+        count = write_clip_log(per_clip, predictions, loaded, split=split)
         typer.echo(f"per-clip log of {count:,} clips written to {per_clip}", err=True)
     if json_out == "-":
         sys.stdout.write(results.to_json())

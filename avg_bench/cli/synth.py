@@ -36,12 +36,14 @@ def synth(
     pick: str = typer.Option("spread", "--pick", help="Which locations: 'spread' (seeded, one continent after another) or 'first' (table order)."),
     table: Path = typer.Option(None, "--table", help="Locations table (CSV, the shipped table's columns; default: the AVG-v1 table)."),
     speech: bool = typer.Option(True, "--speech/--no-speech", help="Speak each country's name with espeak-ng."),
-    variant: str = typer.Option("default", "--variant", help="'default' (each location's own cue in one modality) or 'fusion' (frames name a group, sound the rank in it: both are needed)."),
+    variant: str = typer.Option("default", "--variant", help="'default' (each location's own cue in one modality) or "
+                                                                      "'fusion' (frames name a group, sound the rank in it: both are needed)."),
     group_size: int = typer.Option(3, "--group-size", min=2, help="Locations per group in the fusion variant (must divide --locations)."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON on stdout."),
 ) -> None:
-    """Generate AVG-Synth: synthetic source videos over real locations, with cues at continent,
-    country and location scale (some only in the audio, some only in the video), plus a manifest of
+    """Generate AVG-Synth: synthetic source videos over real locations, and their manifest.
+
+    The videos carry cues at continent, country and location scale (some only in the audio, some only in the video), plus a manifest of
     10 s clips for `avg-bench build`.
     """
     from avg_bench.data.locations import load_locations

@@ -48,7 +48,8 @@ def _print(report) -> None:
     console.print(f"[bold]{report.kind} {report.target}[/]: {report.locations} locations")
     counts = Table(box=None, header_style="bold underline", pad_edge=False)
     counts.add_column("config")
-    splits = sorted({s for c in report.counts.values() for s in c}, key=lambda s: ("train", "val", "test", "clips").index(s) if s in ("train", "val", "test", "clips") else 9)
+    order = ("train", "val", "test", "clips")
+    splits = sorted({s for c in report.counts.values() for s in c}, key=lambda s: order.index(s) if s in order else len(order))
     for split in splits:
         counts.add_column(split, justify="right")
     for config, by_split in report.counts.items():

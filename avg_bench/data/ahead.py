@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 
@@ -32,7 +32,7 @@ class FetchAhead(Generic[Item]):
         key: an item's identity.
     """
 
-    def __init__(self, fetch: Callable[[Item], object], *, discard: Callable[[object], None], may_start: Callable[[], bool],
+    def __init__(self, fetch: Callable[[Item], Any], *, discard: Callable[[Any], None], may_start: Callable[[], bool],
                  key: Callable[[Item], Hashable]) -> None:
         self._fetch, self._discard, self._may_start, self._key = fetch, discard, may_start, key
         self._queue: list[Item] = []

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.failures import DESCRIPTIONS, is_permanent
@@ -46,7 +47,7 @@ def make_report(records: Sequence[ManifestRecord], rows: Sequence[LedgerRow], hi
     finished = [r.finished_at for r in ok_rows if r.finished_at]
     span = (max(finished) - min(started)) if started and finished else None
     seconds = elapsed_s if elapsed_s is not None else span
-    report = {
+    report: dict[str, Any] = {
         "clips": len(rows),
         "shard": f"{shard[0]}/{shard[1]}" if shard else None,
         "states": {s: states.get(s, 0) for s in ("ok", "pending", "retryable", "permanent")},
@@ -78,6 +79,7 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 def save_report(out_dir: Path, report: dict) -> Path:
+    """Write the build report under ``.work/`` atomically; returns its path."""
     path = Path(out_dir) / ".work" / REPORT_NAME
     atomic_write_bytes(path, (json.dumps(report, indent=2) + "\n").encode())
     return path

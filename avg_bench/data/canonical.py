@@ -44,6 +44,7 @@ class CanonicalFormat:
     frozen_difference: float = 0.004  # mean |difference| (0..1) between all consecutive keyframes below this: frozen
 
     def as_dict(self) -> dict:
+        """The format as a dict (recorded in build_info.json and hashed into the dataset revision)."""
         return asdict(self)
 
 

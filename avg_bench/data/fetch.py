@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 from avg_bench.cache import atomic_write_bytes
 from avg_bench.data.failures import ClipFailure, classify_message, classify_status
-from avg_bench.data.mp4_header import read_mp4_header
+from avg_bench.data.media_info import MediaInfo
+from avg_bench.data.mp4_header import Mp4Header, read_mp4_header
 from avg_bench.data.politeness import RateLimiter
 from avg_bench.data.schema import ManifestRecord
 from avg_bench.tools import tail
@@ -91,6 +92,7 @@ _info_locks_guard = threading.Lock()
 
 
 def info_path(cache_dir: Path, source_key: str) -> Path:
+    """Where a source's info JSON is cached: named by a hash of its source key, never by its URL."""
     return cache_dir / f"{hashlib.sha256(source_key.encode()).hexdigest()[:20]}.info.json"
 
 
@@ -236,8 +238,9 @@ def _retry_after(http) -> float | None:
 
 
 def _peek(url: str, options: FetchOptions, limiter: RateLimiter, limit: int = 65536) -> str:
-    """The first ``limit`` bytes of ``url`` as text ("" when unreachable), never longer than ``--timeout``
-    in all nor ``--stall-timeout`` without a byte (a page can be dripped to hold a worker).
+    """The first ``limit`` bytes of ``url`` as text ("" when unreachable), within the build's timeouts.
+
+    Never longer than ``--timeout`` in all nor ``--stall-timeout`` without a byte (a page can be dripped to hold a worker).
     """
     host = host_of(url)
     limiter.acquire(host)
@@ -269,7 +272,8 @@ def _ask_retry_after(url: str, options: FetchOptions, limiter: RateLimiter) -> f
             return None
     except urllib.error.HTTPError as exc:
         try:
-            return float(exc.headers.get("Retry-After")) if exc.headers.get("Retry-After") else None
+            retry_after = exc.headers.get("Retry-After")
+            return float(retry_after) if retry_after else None
         except ValueError:
             return None
     except (urllib.error.URLError, OSError, ValueError):
@@ -414,7 +418,7 @@ def _check_covers(path: Path, start_s: float, end_s: float, section_start: float
     """
     from avg_bench.data.media import MediaError, probe
 
-    media = read_mp4_header(path)
+    media: Mp4Header | MediaInfo | None = read_mp4_header(path)
     if media is None:
         try:
             media = probe(path)
@@ -538,7 +542,7 @@ def _folder_bytes(folder: Path) -> int:
 
 def _descendants(pid: int) -> list[int]:
     """Child processes of ``pid``, recursively (Linux /proc; empty elsewhere)."""
-    found = []
+    found: list[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from avg_bench.data.failures import ERROR_CLASSES, PERMANENT
 
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 @dataclass(frozen=True)
 class LedgerRow:
+    """One clip's row in the ledger: its state, failure class and message, and timings."""
     clip_id: str
     source_key: str
     state: str
@@ -76,6 +78,7 @@ class Ledger:
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 
@@ -86,7 +89,8 @@ class Ledger:
         self.close()
 
     # -- writing ------------------------------------------------------------------------------
-    def _write(self, sql: str, rows: Sequence | Iterable[Sequence]) -> None:
+    def _write(self, sql: str, rows: Any) -> None:
+        """Run ``sql`` in one write transaction: once with ``rows`` as its parameters, or once per row of a list."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -104,10 +108,12 @@ class Ledger:
         self._write("INSERT OR IGNORE INTO clips (clip_id, source_key, state) VALUES (?, ?, 'pending')", list(clips))
 
     def start(self, clip_id: str) -> None:
+        """Mark a clip as being fetched (a kill leaves it ``started``; resume redoes it)."""
         self._write("UPDATE clips SET attempts = attempts + 1, started_at = ? WHERE clip_id = ?", (time.time(), clip_id))
 
     def mark_ok(self, clip_id: str, *, fetch_s: float | None, process_s: float | None, download_bytes: int | None,
                 output_bytes: int | None, video_sha256: str, audio_sha256: str) -> None:
+        """Mark a clip done, with its timings and download size."""
         self._write(
             "UPDATE clips SET state='ok', error_class=NULL, error=NULL, finished_at=?, fetch_s=?, process_s=?, "
             "download_bytes=?, output_bytes=?, video_sha256=?, audio_sha256=? WHERE clip_id=?",
@@ -115,6 +121,7 @@ class Ledger:
         )
 
     def mark_failed(self, clip_id: str, error_class: str, error: str, *, fetch_s: float | None = None) -> None:
+        """Mark a clip failed with its error class (permanent or retryable) and message."""
         state = "permanent" if error_class in PERMANENT else "retryable"
         self._write(
             "UPDATE clips SET state=?, error_class=?, error=?, finished_at=?, fetch_s=? WHERE clip_id=?",
@@ -124,7 +131,7 @@ class Ledger:
     def requeue(self, classes: Sequence[str] | None = None) -> int:
         """Failed clips back to pending: every retryable one, or those of ``classes`` (any state)."""
         if classes is None:
-            sql, args = "UPDATE clips SET state='pending' WHERE state='retryable'", ()
+            sql, args = "UPDATE clips SET state='pending' WHERE state='retryable'", tuple[str, ...]()
         else:
             marks = ", ".join("?" for _ in classes)
             sql = f"UPDATE clips SET state='pending' WHERE state IN ('retryable', 'permanent') AND error_class IN ({marks})"
@@ -133,12 +140,14 @@ class Ledger:
             return self._db.execute(sql, args).rowcount
 
     def meta(self, key: str) -> str | None:
+        """A value stored in the ledger's metadata table, or None."""
         with self._lock:
             found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return found[0] if found else None
 
     # -- reading ------------------------------------------------------------------------------
     def rows(self, clip_ids: Iterable[str] | None = None) -> list[LedgerRow]:
+        """Ledger rows, all or those of ``clip_ids``, in clip-id order."""
         with self._lock:
             found = self._db.execute("SELECT * FROM clips ORDER BY clip_id").fetchall()
         rows = [LedgerRow(*row) for row in found]
@@ -148,6 +157,7 @@ class Ledger:
         return rows
 
     def states(self) -> dict[str, str]:
+        """Every clip's state, by clip id."""
         with self._lock:
             return dict(self._db.execute("SELECT clip_id, state FROM clips").fetchall())
 

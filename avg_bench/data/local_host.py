@@ -45,6 +45,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
 
 
 def content_type(file: Path) -> str:
+    """The Content-Type the host serves a file with (by its extension; unknown: octet-stream)."""
     return mimetypes.guess_type(file.name)[0] or "application/octet-stream"
 
 
@@ -54,6 +55,7 @@ class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request, client_address) -> None:
+        """Ignore clients that hang up; report anything else as usual."""
         if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             super().handle_error(request, client_address)
 
@@ -78,17 +80,21 @@ class LocalHost:
         self.close()
 
     def start(self) -> None:
+        """Start serving in a background thread."""
         self._thread.start()
 
     def close(self) -> None:
+        """Stop serving and release the port."""
         self._server.shutdown()
         self._server.server_close()
 
     @property
     def port(self) -> int:
+        """The port the host listens on (127.0.0.1)."""
         return self._server.server_address[1]
 
     def url(self, path: str) -> str:
+        """The URL of ``path`` on this host."""
         return f"http://127.0.0.1:{self.port}/{quote(path.lstrip('/'))}"
 
     def file(self, url_path: str) -> Path | None:
@@ -118,7 +124,7 @@ def _handler(host: LocalHost) -> type[BaseHTTPRequestHandler]:
             wanted = byte_range(self.headers.get("Range"), size)
             if wanted == UNSATISFIABLE:
                 return self._status(416, body, {"Content-Range": f"bytes */{size}"})
-            start, end = wanted or (0, size - 1)
+            start, end = wanted if isinstance(wanted, tuple) else (0, size - 1)
             self.send_response(206 if wanted else 200)
             self.send_header("Content-Type", content_type(file))
             self.send_header("Accept-Ranges", "bytes")

@@ -354,7 +354,7 @@ def select_locations(
 
 
 def locations_csv_bytes(records: Sequence[LocationRecord]) -> bytes:
-    """The table as UTF-8 CSV: ``\\n`` line ends, minimal quoting, floats as their shortest repr.
+    r"""The table as UTF-8 CSV: ``\n`` line ends, minimal quoting, floats as their shortest repr.
 
     ``repr`` of a float is the shortest string that reads back to the same float (the same on
     every platform), so writing, reading and writing again gives the same bytes.

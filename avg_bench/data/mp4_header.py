@@ -27,6 +27,7 @@ class Mp4Header:
 
     @property
     def has_video(self) -> bool:
+        """Whether the file has a video track."""
         return "vide" in self.handlers
 
 
@@ -94,9 +95,10 @@ def _parse_moov(moov: bytes) -> Mp4Header | None:
                 duration_s = duration / timescale
         elif kind == b"trak":
             handlers.append(_handler(moov, start, _))
-    if duration_s is None or not handlers or None in handlers:
+    kinds = [h for h in handlers if h is not None]
+    if duration_s is None or not kinds or len(kinds) != len(handlers):
         return None
-    return Mp4Header(duration_s, tuple(handlers))
+    return Mp4Header(duration_s, tuple(kinds))
 
 
 def _handler(moov: bytes, start: int, end: int) -> str | None:

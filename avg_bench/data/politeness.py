@@ -92,16 +92,17 @@ class RateLimiter:
 
 def backoff_delay(attempt: int, *, base_s: float, cap_s: float, retry_after_s: float | None = None,
                   rng: random.Random | None = None) -> float:
-    """Seconds to wait before retry number ``attempt`` (1, 2, ...): ``base * 2**(attempt-1)``, capped,
-    times a jitter in [1, 1.5); at least the host's ``Retry-After`` (also capped).
+    """Seconds to wait before retry number ``attempt`` (1, 2, ...).
+
+    ``base * 2**(attempt-1)``, capped, times a jitter in [1, 1.5); at least the host's ``Retry-After`` (also capped).
 
     >>> backoff_delay(3, base_s=1.0, cap_s=60.0, rng=random.Random(0)) >= 4.0
     True
     >>> backoff_delay(1, base_s=1.0, cap_s=60.0, retry_after_s=30, rng=random.Random(0)) >= 30
     True
     """
-    rng = rng or random
-    delay = min(cap_s, base_s * 2 ** max(0, attempt - 1)) * (1.0 + 0.5 * rng.random())
+    draw = (rng or random).random()
+    delay = min(cap_s, base_s * 2 ** max(0, attempt - 1)) * (1.0 + 0.5 * draw)
     if retry_after_s is not None:
         delay = max(delay, min(cap_s, float(retry_after_s)))
     return delay
@@ -116,12 +117,14 @@ class CircuitBreaker:
         self.clip_id: str | None = None
 
     def trip(self, clip_id: str, reason: str) -> None:
+        """Open the breaker (first call only), recording which clip tripped it and why."""
         if not self._open.is_set():
             self.clip_id, self.reason = clip_id, reason
             self._open.set()
 
     @property
     def is_open(self) -> bool:
+        """Whether the breaker is open (no more requests this run)."""
         return self._open.is_set()
 
     def wait(self, seconds: float) -> bool:

@@ -224,6 +224,7 @@ class _Worker:
             if url is not None:
                 ahead = self.ahead.claim(record) if attempt == 1 else None
                 fetched = (ahead.result() if ahead is not None else None) or self._fetch(record)
+                assert fetched is not None  # a clip with a URL always fetches a section (or raises)
                 info, section, fetch_s = fetched
                 downloads, download_bytes = section.path.parent, section.size
                 source, start, end = section.path, record.start_s - section.start_s, record.end_s - section.start_s

@@ -673,7 +673,8 @@ def find_font() -> str | None:
 def _speech_clip(cues: LocationCues, plan: VideoPlan, *, workdir: Path) -> tuple[np.ndarray, int]:
     phrase_file = workdir / "phrase.txt"
     phrase_file.write_text(cues.country_cues.phrase, encoding="utf-8")
-    args = ["espeak-ng", "-b", "1", "-v", cues.country_cues.voice, "-s", str(plan.speech_rate_wpm), "-p", str(plan.speech_pitch), "-w", "speech.wav", "-f", "phrase.txt"]
+    args = ["espeak-ng", "-b", "1", "-v", cues.country_cues.voice, "-s", str(plan.speech_rate_wpm), "-p", str(plan.speech_pitch),
+            "-w", "speech.wav", "-f", "phrase.txt"]
     run_tool(args, cwd=workdir, timeout_s=120, what=f"speaking {cues.country_cues.phrase!r} for {plan.source_id}", capture_stdout=False)
     return _read_wav(workdir / "speech.wav")
 
@@ -692,7 +693,8 @@ def _ffmpeg_args(cues: LocationCues, plan: VideoPlan, *, text: bool, output: str
         f"format=yuv420p,loop=loop={frames - 1}:size=1:start=0,setpts=N/({FPS}*TB)",
         f"scroll=h={plan.scroll}:v=0",
         f"eq=brightness='{plan.brightness}+{plan.brightness_drift}*sin(2*PI*t/{plan.drift_period_s})':eval=frame",
-        f"drawbox=x='mod({plan.box_start_px}+{plan.box_speed_px_s}*t,{WIDTH + box})-{box}':y={plan.box_y_px}:w={box}:h={box}:color=0x{plan.box_color[1:]}:t=fill",
+        f"drawbox=x='mod({plan.box_start_px}+{plan.box_speed_px_s}*t,{WIDTH + box})-{box}':y={plan.box_y_px}"
+        f":w={box}:h={box}:color=0x{plan.box_color[1:]}:t=fill",
         f"noise=alls={plan.pixel_noise}:allf=t+u:all_seed={plan.noise_seed}",
     ]
     if text:
@@ -779,6 +781,7 @@ class SynthResult:
     cues: dict[str, LocationCues] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
+        """The generation record written as synth.json (cues are written separately)."""
         data = {k: v for k, v in asdict(self).items() if k != "cues"}
         data.update(out_dir=str(self.out_dir), manifest_path=str(self.manifest_path), locations_path=str(self.locations_path))
         return {"dataset": "AVG-Synth", "synthetic": True, **data}
@@ -955,7 +958,8 @@ def _check_arguments(locations: list, videos: int, clips: int, seconds: float, s
         raise AvgBenchError(f"workers must be at least 1, found {workers}")
 
 
-def _render_all(todo: list[VideoPlan], cues: dict[str, LocationCues], out: Path, *, speech: bool, font: str | None, workers: int, progress: bool, total: int) -> None:
+def _render_all(todo: list[VideoPlan], cues: dict[str, LocationCues], out: Path, *, speech: bool, font: str | None, workers: int,
+                progress: bool, total: int) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 

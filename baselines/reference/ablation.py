@@ -78,6 +78,7 @@ def markdown(results: dict[str, Results], paired: dict[str, Results], *, title: 
 
 
 def write_readme(readme: Path, table: str) -> None:
+    """Replace the table between the README's markers."""
     text = readme.read_text()
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):
@@ -86,6 +87,7 @@ def write_readme(readme: Path, table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the ablation from the command line (see the module docstring)."""
     from baselines.registry import parse_options
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -51,6 +51,7 @@ class AudioAtomsLocator:
         seed: int = 0,
         progress: bool = True,
     ) -> AudioAtomsLocator:
+        """Fit the atoms on the training clips' windows, then the flow head on their coordinates."""
         lat, lon = as_coordinates(lat, lon, rows=len(clip_windows))
         self.atoms.fit(
             clip_windows, labels=labels, text_embeddings=text_embeddings, text_labels=text_labels,
@@ -77,9 +78,11 @@ class AudioAtomsLocator:
         )
 
     def summaries(self, clip_windows: Sequence[np.ndarray], *, top: int = 5) -> list[ClipAtomSummary]:
+        """Each clip's strongest atoms with their names, for reading what the model heard."""
         return self.atoms.summaries(clip_windows, top=top)
 
     def save(self, directory: str | Path) -> Path:
+        """Save the atoms and the flow head under ``directory``; returns it."""
         directory = Path(directory)
         self.atoms.save(directory / "atoms")
         self.flow.save(directory / "flow")

@@ -66,6 +66,7 @@ class AudioAtoms:
 
     @property
     def d(self) -> int:
+        """Dictionary size of the fitted sparse autoencoder."""
         return self._fitted().d
 
     def _fitted(self) -> MarSAE:
@@ -173,6 +174,7 @@ class AudioAtoms:
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
+        """Save the fitted autoencoder and its configuration under ``directory``; returns it."""
         model = self._fitted()
         config = {
             "sae": dataclasses.asdict(self.config),

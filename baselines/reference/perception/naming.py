@@ -48,6 +48,7 @@ class AtomInfo:
 
     @property
     def score(self) -> float:
+        """The best name's score (0 when the atom has no name)."""
         return self.names[0].score if self.names else 0.0
 
 

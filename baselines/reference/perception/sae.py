@@ -140,6 +140,7 @@ class MarSAE(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device the weights live on."""
         return self.W_dec.device
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -239,6 +240,7 @@ class MarSAE(nn.Module):
         return values * mask[..., None], indices, experts
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, *, with_aux: bool = False) -> SAEOutput:
+        """Encode a masked window sequence and decode it back; ``with_aux`` adds the auxiliary loss terms."""
         codes, novel, experts, probs, aux = self.encode_sequence(x, mask, with_aux=with_aux)
         recon = codes @ self.W_dec + self.b_dec
         return SAEOutput(recon, codes, novel, experts, probs, aux)

@@ -31,6 +31,7 @@ class TimeEmbedding(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(2 * n_freqs, width), nn.SiLU(), nn.Linear(width, width))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Fourier features of the time ``t`` through a small MLP."""
         angles = t.unsqueeze(-1) * self.freqs
         return self.mlp(torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1))
 
@@ -111,4 +112,5 @@ class VelocityField(nn.Module):
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None, null: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """The tangent velocity at points ``x`` (…, 3) and times ``t``, conditioned on ``cond`` (``null`` when dropped)."""
         return self.evaluate(x, self.context(t, cond, null, x.shape[0]))

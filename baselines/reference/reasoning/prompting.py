@@ -1,6 +1,8 @@
-"""The reasoning stage's prompt (keyframes as images + named atoms as text), the model and processor
-it runs on, answers through the shared batched generation (:mod:`baselines.generation`, left
-padding), and the pooled hidden state stage 3 reads.
+"""The reasoning stage's prompt, model and answers.
+
+The prompt (keyframes as images + named atoms as text), the model and processor it runs on,
+answers through the shared batched generation (:mod:`baselines.generation`, left padding), and the
+pooled hidden state stage 3 reads.
 
 Primary model: Qwen2.5-VL (``Qwen/Qwen2.5-VL-3B-Instruct`` at real size); any
 ``AutoModelForImageTextToText`` whose processor TRL's ``GRPOTrainer`` accepts works too.
@@ -30,9 +32,9 @@ NO_FRAMES_PROMPT = PROMPT.replace("These are {n} keyframes of one short video. "
 
 
 def prompt_text(*, n_frames: int, atoms: Sequence[tuple[str, float]] | None) -> str:
-    """The user turn's text; ``atoms`` ``None`` means the audio is not used (vision ablation).
+    r"""The user turn's text; ``atoms`` ``None`` means the audio is not used (vision ablation).
 
-    >>> print(prompt_text(n_frames=2, atoms=[("rain", 0.4)]).split("\\n")[0])
+    >>> print(prompt_text(n_frames=2, atoms=[("rain", 0.4)]).split("\n")[0])
     These are 2 keyframes of one short video. Its soundtrack's acoustic atoms (weight): rain 0.40.
     """
     if atoms is None:

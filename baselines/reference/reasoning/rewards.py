@@ -114,7 +114,9 @@ def completion_texts(completions: Sequence) -> list[str]:
 
 
 def trl_reward_functions(*, evidence: bool = False) -> list[Callable[..., list[float | None]]]:
-    """The rewards as TRL reward functions; the dataset must have ``lat``, ``lon``, ``continent``,
+    """The rewards as TRL reward functions.
+
+    The dataset must have ``lat``, ``lon``, ``continent``,
     ``country``, ``region``, ``city`` (and ``atom_names`` for evidence) columns.
     """
 

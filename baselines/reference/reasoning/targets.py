@@ -136,12 +136,14 @@ class FormatCheck:
 
     @property
     def ok(self) -> bool:
+        """True when the answer has no problem."""
         return not self.problems
 
 
 def check_format(text: str) -> FormatCheck:
-    """Whether a completion follows the target format: four steps in order, then a strict answer
-    block with all four levels and coordinates, and nothing after it.
+    """Whether a completion follows the target format.
+
+    Four steps in order, then a strict answer block with all four levels and coordinates, and nothing after it.
 
     >>> check_format("Paris, probably.").problems
     ('no step lines (Step 1, continent -> ...)', 'no strict answer block with coordinates')
