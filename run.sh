@@ -2,6 +2,7 @@
 # AVG-Bench quick start on a fresh Debian/Ubuntu machine:
 #   bash run.sh demo    # set everything up, then run the main job (avg-bench demo)
 #   bash run.sh test    # set everything up, then run the test suite
+#   bash run.sh lint    # set everything up, then run ruff and mypy (CI runs both before the tests)
 # Set-up is idempotent: system packages are installed only when missing (apt-get, as root or
 # through sudo), the virtual environment (.venv, or $AVG_BENCH_VENV) is created once, and the
 # project is reinstalled only when pyproject.toml changes.
@@ -89,8 +90,16 @@ case "${1:-}" in
     say "running the test suite"
     "$VENV/bin/python" -m pytest "$@"
     ;;
+  lint)
+    shift
+    ensure_system
+    ensure_venv test
+    say "ruff (style, imports, docstrings) and mypy (types of avg_bench)"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/mypy"
+    ;;
   *)
-    echo "usage: bash run.sh demo|test [extra arguments]" >&2
+    echo "usage: bash run.sh demo|test|lint [extra arguments]" >&2
     exit 64
     ;;
 esac
