@@ -34,9 +34,10 @@ from _machine import print_table
 from rich.console import Console
 from sqlalchemy import func, select
 
+from avg_bench import leaderboard_client as client
 from avg_bench.data.locations import load_locations
 from avg_bench.geo import destination_point
-from leaderboard import client, schema, store
+from leaderboard import schema, store
 from leaderboard.db import open_database, writing
 
 CLIPS_PER_LOCATION = 20
