@@ -225,7 +225,9 @@ def test_one_worker_cuts_while_the_next_section_arrives_and_stops_at_a_bot_check
         states = dict(db.execute("SELECT clip_id, state || ' ' || coalesce(error_class, '') FROM clips"))
     assert states == {"ahead-fine": "ok ", "ahead-bot": "retryable bot_check", "ahead-after": "pending "}
     assert outcome.breaker and clean_host.requests.get("/ahead/after.mp4", 0) == 0
-    assert seen_during_cut == {"ahead-fine": 1}  # the bot page was asked for while the first clip was cut
+    # The bot page was asked for while the first clip was cut (once or more: the fetch may already
+    # have made its next request by the time the count is read).
+    assert list(seen_during_cut) == ["ahead-fine"] and seen_during_cut["ahead-fine"] >= 1
     # The clip cut beside a fetch ahead is the local build's clip, bit for bit.
     local_id = synth_sources.records[0].clip_id
     assert clip_checksums(tmp_path)["ahead-fine"] == clip_checksums(local_build.out_dir)[local_id]
