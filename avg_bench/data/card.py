@@ -229,7 +229,8 @@ def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
 
 def avg_card() -> str:
     """The card of AVG-v1 itself, with the planned sizes (1,000 locations x 20 clips)."""
-    from avg_bench.data.locations import load_locations, summarise_locations  # the shipped table
+    from avg_bench.data.location_summary import summarise_locations
+    from avg_bench.data.locations import load_locations  # the shipped table
 
     locations = load_locations()
     summary = summarise_locations(locations)

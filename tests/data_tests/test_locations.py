@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avg_bench.data import location_summary as summary
 from avg_bench.data import locations as loc
 from avg_bench.data.schema import LOCATION_ID, LocationRecord
 from avg_bench.errors import AvgBenchError, InputFileError
@@ -93,7 +94,7 @@ def test_hierarchy_is_the_gazetteers(shipped):
 
 
 def test_summary_matches_the_table(shipped):
-    s = loc.summarise_locations(shipped)
+    s = summary.summarise_locations(shipped)
     assert s["locations"] == 1000 and s["continents"] == 6
     assert s["countries"] == len({r.country for r in shipped}) == len(s["per_country"])
     assert sum(s["per_country"].values()) == 1000
@@ -101,7 +102,7 @@ def test_summary_matches_the_table(shipped):
     for k, v in s["per_continent"].items():
         assert v["locations"] == sum(r.continent == k for r in shipped)
         assert v["countries"] == len({r.country for r in shipped if r.continent == k})
-    nn = loc.nearest_neighbour_km(shipped)
+    nn = summary.nearest_neighbour_km(shipped)
     assert s["nearest_neighbour_km"]["min"] == nn.min() >= loc.MIN_SEPARATION_KM
     assert s["nearest_neighbour_km"]["median"] == np.median(nn)
     a, b = (next(r for r in shipped if r.location_id == i) for i in s["closest_pair"])
@@ -114,8 +115,8 @@ def test_summary_matches_the_table(shipped):
 
 def test_docs_show_the_current_summary(shipped, candidates):
     docs = (REPO / "docs" / "locations.md").read_text(encoding="utf-8")
-    assert loc.summary_markdown(shipped, candidates=candidates) in docs, (
-        "docs/locations.md is stale: paste `python -m avg_bench.data.locations summary --markdown`"
+    assert summary.summary_markdown(shipped, candidates=candidates) in docs, (
+        "docs/locations.md is stale: paste avg_bench.data.location_summary.summary_markdown(load_locations(), candidates=candidate_places())"
     )
     assert "avg_locations.png" in docs
 
@@ -127,8 +128,8 @@ def test_shipped_map_exists_and_is_small():
 
 
 def test_map_renders_deterministically(shipped, tmp_path):
-    first = loc.render_locations_map(shipped, tmp_path / "a.png")
-    second = loc.render_locations_map(shipped, tmp_path / "b.png")
+    first = summary.render_locations_map(shipped, tmp_path / "a.png")
+    second = summary.render_locations_map(shipped, tmp_path / "b.png")
     data = first.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 20_000 < len(data) < 400_000
@@ -138,7 +139,7 @@ def test_map_renders_deterministically(shipped, tmp_path):
 def test_other_parameters_select_valid_tables(candidates):
     records = loc.select_locations(n=60, seed=7, min_separation_km=300.0, candidates=candidates)
     assert [r.location_id for r in records] == [f"L{i:04d}" for i in range(1, 61)]
-    assert loc.summarise_locations(records)["nearest_neighbour_km"]["min"] >= 300.0
+    assert summary.summarise_locations(records)["nearest_neighbour_km"]["min"] >= 300.0
     assert Counter(r.continent for r in records) == loc.continent_quotas(candidates, 60)
     other = loc.select_locations(n=60, seed=8, min_separation_km=300.0, candidates=candidates)
     assert {r.geonameid for r in other} != {r.geonameid for r in records}
@@ -214,10 +215,33 @@ def test_bad_header_and_empty_files(tmp_path):
     assert [r.name for r in loc.load_locations(_table(tmp_path, GOOD))] == ["Paris", "Tokyo"]
 
 
-def test_command_line(capsys, tmp_path):
-    assert loc.main(["summary"]) == 0
-    assert "1000 locations" in capsys.readouterr().out
-    assert loc.main(["summary", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["locations"] == 1000
-    assert loc.main(["summary", "--path", str(tmp_path / "absent.csv")]) == 2
-    assert "file not found" in capsys.readouterr().err
+def test_summary_of_a_missing_table_is_a_user_error(tmp_path):
+    # What the old ``summary --path absent.csv`` printed as ``error: ...`` (exit 2), now for the CLI to show.
+    with pytest.raises(InputFileError, match="file not found") as caught:
+        summary.summary_text(loc.load_locations(tmp_path / "absent.csv"))
+    assert caught.value.exit_code == 2 and "absent.csv" in str(caught.value)
+    assert json.loads(json.dumps(summary.summarise_locations(loc.load_locations())))["locations"] == 1000
+
+
+def test_regenerate_writes_the_selection_and_check_only_compares(shipped, tmp_path, monkeypatch):
+    """The library half of the old ``regenerate [--check]`` command: check never writes."""
+    monkeypatch.setattr(loc, "select_locations", lambda: shipped)  # the full selection is tested above
+    target = tmp_path / "table.csv"
+    assert loc.regenerate_locations(target, check=True) is False and not target.exists()
+    target.write_bytes(b"location_id\n")
+    assert loc.regenerate_locations(target, check=True) is False
+    assert target.read_bytes() == b"location_id\n"  # --check left the stale file alone
+    assert loc.regenerate_locations(target) is True
+    assert target.read_bytes() == loc.LOCATIONS_V1_PATH.read_bytes() and target.stat().st_mode & 0o777 == 0o644
+    assert loc.regenerate_locations(target, check=True) is True
+
+
+def test_summary_text_states_the_counts(shipped):
+    s = summary.summarise_locations(shipped)
+    lines = summary.summary_text(shipped).splitlines()
+    assert lines[0] == f"1000 locations, {s['countries']} countries, 6 continents"
+    europe = s["per_continent"]["EU"]
+    assert f"  Europe         {europe['locations']:>5} locations {europe['countries']:>4} countries" in lines
+    nn = s["nearest_neighbour_km"]
+    assert lines[-1] == f"nearest neighbour km: min {nn['min']:.1f}, median {nn['median']:.1f}, max {nn['max']:.1f}"
+    assert len(lines) == 1 + 6 + 1 and nn["min"] >= loc.MIN_SEPARATION_KM
