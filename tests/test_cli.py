@@ -14,6 +14,7 @@ import pytest
 from data.malformed_predictions import LABELS  # five cities (tests/ is on pytest's pythonpath)
 
 import avg_bench
+from avg_bench.data.locations import LOCATIONS_V1_PATH, load_locations
 
 CLI = Path(sys.executable).parent / "avg-bench"
 EXAMPLE = "avg-bench evaluate predictions.jsonl --split val"
@@ -281,3 +282,18 @@ def test_evaluate_takes_the_fast_start_without_pydantic(predictions, labels_file
     # Bad values still get typer's own message and exit code.
     done = run("evaluate", str(predictions), "--labels", str(labels_file), "--bootstrap", "-1")
     assert done.returncode == 2 and "--bootstrap" in done.stderr
+
+
+def test_locations_command_checks_summarises_and_refuses_clearly(tmp_path):
+    """``avg-bench locations`` replaces the old ``python -m avg_bench.data.locations``."""
+    same = run("locations", "regenerate", "--check")
+    assert same.returncode == 0 and same.stdout.strip().endswith(": identical")
+    edited = tmp_path / "locations.csv"
+    edited.write_bytes(LOCATIONS_V1_PATH.read_bytes().replace(b"\n", b"\r\n", 1))
+    differs = run("locations", "regenerate", "--check", "--output", str(edited))
+    assert differs.returncode == 1 and "DIFFERS" in differs.stdout
+    summary = json.loads(run("locations", "summary", "--json").stdout)
+    assert summary["locations"] == len(load_locations())
+    missing = run("locations", "summary", "--path", str(tmp_path / "none.csv"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ") and "none.csv" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -119,7 +119,7 @@ def test_help_lists_core_commands_then_client_commands_with_examples():
     listed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ") and line[2] != " "]
     commands = [name for name in listed if not name.startswith("-")]
     assert commands == ["evaluate", "compare", "report", "submit", "download", "publish", "validate", "curate", "build",
-                        "synth", "doctor", "demo", "baseline", "leaderboard"]
+                        "synth", "doctor", "demo", "locations", "baseline", "leaderboard"]
     assert "avg-bench baseline summary avg-demo --readme baselines/README.md" in done.stdout
 
 

@@ -71,7 +71,7 @@ def _root(
 
 #: The core's command modules, in the order --help lists them (evaluate first); importing one
 #: registers its commands, and each keeps its heavy imports inside the command.
-CORE_MODULES = ("compare", "report", "submit", "download", "validate", "curate", "build", "synth", "doctor")
+CORE_MODULES = ("compare", "report", "submit", "download", "validate", "curate", "build", "synth", "locations", "doctor")
 
 app.command(epilog=EVALUATE_EPILOG)(evaluate)
 for _module in CORE_MODULES:

@@ -23,14 +23,12 @@ from avg_bench.data.locations import (
     GEONAMES_EXTRACT,
     Candidates,
     _write_shipped,
-    candidate_places,
     continent_quotas,
 )
 from avg_bench.data.schema import LocationRecord
 from avg_bench.errors import AvgBenchError
 from avg_bench.geo import CONTINENT_NAMES, EARTH_RADIUS_KM, default_gazetteer, haversine_km
 from avg_bench.geo.continents import country_names
-
 
 
 def nearest_neighbour_km(records: Sequence[LocationRecord]) -> NDArray[np.float64]:
