@@ -12,6 +12,7 @@ from avg_bench._version import __version__
 from leaderboard import store
 from leaderboard.auth import optional_team, require_team
 from leaderboard.responses import ApiError, Entry, EntryList, Health, Me, Results
+from leaderboard.responses import EntryModalities as Modalities
 from leaderboard.service import Leaderboard, NotFound
 from leaderboard.submissions import SubmissionMeta
 from leaderboard.table import SORT_KEYS, board, public
@@ -27,7 +28,6 @@ _RESULTS: dict[int | str, dict[str, Any]] = {200: {"model": Results, "descriptio
 
 Split = Literal["val", "test"]
 Config = Literal["seen", "geo-holdout"]
-Modalities = Literal["audio", "visual", "audio+visual"]
 SortKey = Literal[SORT_KEYS]  # type: ignore[valid-type]
 #: Entry ids are positive 32-bit integers (the databases' INTEGER range).
 MAX_ID = 2**31 - 1

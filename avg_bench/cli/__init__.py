@@ -29,7 +29,7 @@ def main() -> None:
     try:
         from avg_bench.cli.fast import run_fast
 
-        if run_fast(argv):  # plain options: no typer, rich or pydantic at all
+        if run_fast(argv):  # plain options: parsed from the declarations, no app built, no typer parsing
             return
         from avg_bench.cli.root import app_for
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from avg_bench.data.clip_store import CLIP_META
 from avg_bench.data.failures import ERROR_CLASSES, PERMANENT
 
 STATES = ("pending", "ok", "retryable", "permanent")
@@ -165,7 +166,7 @@ class Ledger:
         """Square the ledger with the disk; returns (rows promoted to ok, rows demoted to pending)."""
         promoted, demoted = [], []
         for clip_id, state in self.states().items():
-            done = (clips_dir / clip_id / "clip.json").is_file()
+            done = (clips_dir / clip_id / CLIP_META).is_file()
             if done and state != "ok":
                 promoted.append(clip_id)
             elif state == "ok" and not done:
