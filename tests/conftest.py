@@ -30,7 +30,7 @@ os.environ.setdefault("AVG_BENCH_HOLDOUT_KEY", "test-holdout-key")
 MEDIA_FIXTURES = frozenset({"synth_dataset", "synth_sources", "local_build", "host", "clean_host", "remote_manifest_path",
                             "long_source"})
 #: Modules whose own fixtures render media (AVG-Synth pieces, canonical clips).
-MEDIA_MODULES = frozenset({"test_synth.py", "test_media.py", "test_synth_fusion.py"})
+MEDIA_MODULES = frozenset({"test_synth.py", "test_media.py", "test_synth_fusion.py", "test_mp4_header.py"})
 #: Modules that train models for seconds each: correct, but not for the edit-test loop.
 SLOW_MODULES = frozenset({"test_atoms.py", "test_flow.py", "test_audio_atoms_locator.py", "test_fuzz.py",
                           "test_cli_leaderboard.py", "test_reasoning_training.py", "test_reproducibility.py"})
