@@ -1,7 +1,8 @@
 """``avg-bench evaluate``: score a predictions file.
 
 Registered by :mod:`avg_bench.cli.root`, not here: the fast start (:mod:`avg_bench.cli.fast`)
-imports this module alone, without the app and the other commands.
+imports this module alone, without the app and the other commands, and without typer: the
+parameters are declared with :mod:`avg_bench.cli.declare`, which records typer's arguments.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
+from avg_bench.cli.declare import Argument, Option
 from avg_bench.errors import AvgBenchError
 from avg_bench.predictions import PREDICTION_FORMAT
 from avg_bench.spec import AVG_V1
@@ -30,22 +30,22 @@ EPILOG = (
 
 
 def evaluate(
-    predictions: Path = typer.Argument(..., help="predictions.jsonl to score.", show_default=False),
-    labels: list[Path] = typer.Option(None, "--labels", "-l", help="Labels: a .jsonl or .parquet file (repeat for several shards)."),
-    split: str = typer.Option(None, "--split", "-s", help="Score against a split of the local dataset instead (val, train)."),
-    config: str = typer.Option("seen", "--config", "-c", help="Dataset configuration with --split: seen or geo-holdout."),
-    data: Path = typer.Option(None, "--data", help="Dataset root with --split (default: $AVG_BENCH_DATA or the cache)."),
-    baseline: Path = typer.Option(None, "--baseline", "-b", help="Second predictions file: paired comparison with CIs and p-values."),
-    allow_missing: bool = typer.Option(False, "--allow-missing", help="Score missing/abstained clips as the worst case instead of failing."),
-    json_out: str = typer.Option(None, "--json", help="Write the results JSON to this file ('-' for stdout, no table)."),
-    bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
-    seed: int = typer.Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
-    label_hierarchy: str = typer.Option(
+    predictions: Path = Argument(..., help="predictions.jsonl to score.", show_default=False),
+    labels: list[Path] = Option(None, "--labels", "-l", help="Labels: a .jsonl or .parquet file (repeat for several shards)."),
+    split: str = Option(None, "--split", "-s", help="Score against a split of the local dataset instead (val, train)."),
+    config: str = Option("seen", "--config", "-c", help="Dataset configuration with --split: seen or geo-holdout."),
+    data: Path = Option(None, "--data", help="Dataset root with --split (default: $AVG_BENCH_DATA or the cache)."),
+    baseline: Path = Option(None, "--baseline", "-b", help="Second predictions file: paired comparison with CIs and p-values."),
+    allow_missing: bool = Option(False, "--allow-missing", help="Score missing/abstained clips as the worst case instead of failing."),
+    json_out: str = Option(None, "--json", help="Write the results JSON to this file ('-' for stdout, no table)."),
+    bootstrap: int = Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for 95% CIs (0: none)."),
+    seed: int = Option(AVG_V1.default_seed, "--seed", help="Seed of the bootstrap."),
+    label_hierarchy: str = Option(
         "check", "--label-hierarchy",
         help="Hierarchy fields in the labels: 'check' them against the gazetteer (a mismatch is an error) or 'ignore' them.",
     ),
-    table_format: str = typer.Option(None, "--format", "-f", help="Print the table as md, latex or csv instead of the terminal table.", show_default=False),
-    per_clip: Path = typer.Option(
+    table_format: str = Option(None, "--format", "-f", help="Print the table as md, latex or csv instead of the terminal table.", show_default=False),
+    per_clip: Path = Option(
         None, "--per-clip", help="Write each clip's distance, hits and true/predicted hierarchy as JSON Lines (val-type splits only).", show_default=False,
     ),
 ) -> None:
@@ -96,7 +96,7 @@ def evaluate(
         from avg_bench.clip_log import write_clip_log
 
         count = write_clip_log(per_clip, predictions, loaded, split=split)
-        typer.echo(f"per-clip log of {count:,} clips written to {per_clip}", err=True)
+        sys.stderr.write(f"per-clip log of {count:,} clips written to {per_clip}\n")
     if json_out == "-":
         sys.stdout.write(results.to_json())
         return
@@ -112,4 +112,4 @@ def evaluate(
         from avg_bench.cache import atomic_write_bytes
 
         atomic_write_bytes(Path(json_out), results.to_json().encode("utf-8"))
-        typer.echo(f"results written to {json_out}", err=True)
+        sys.stderr.write(f"results written to {json_out}\n")

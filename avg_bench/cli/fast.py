@@ -1,9 +1,10 @@
-"""A fast start for commands whose options are plain values: parse them without typer's runtime.
+"""A fast start for commands whose options are plain values: parse them without typer.
 
-typer 0.29 coerces every parameter through a pydantic ``TypeAdapter``: importing pydantic and
-building the adapters costs ~0.2 s per run, more than scoring 20,000 predictions. For a command
-listed in :data:`FAST_COMMANDS`, :func:`parse_plain` reads the same typer declarations (names,
-defaults, ``min``/``max``) and parses ``argv`` with :mod:`argparse`; anything it does not handle
+Importing typer costs ~80 ms, and typer 0.29 coerces every parameter through a pydantic
+``TypeAdapter`` (~0.2 s more), together more than scoring 20,000 predictions. A command listed in
+:data:`FAST_COMMANDS` declares its parameters with :mod:`avg_bench.cli.declare` (typer's own
+arguments, recorded without importing typer); :func:`parse_plain` reads those declarations (names,
+defaults, ``min``/``max``) and parses ``argv`` with :mod:`argparse`. Anything it does not handle
 (``--help``, an unknown option, a value out of range, a type other than str/int/float/bool/Path
 or a list of them, a path check) returns None and the full typer app runs instead, so errors and
 help are typer's own. The options stay declared once, in the command's module.
@@ -34,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_plain(function: Callable, argv: list[str]) -> dict[str, Any] | None:
     """Keyword arguments for ``function`` from ``argv``, or None when typer must handle them."""
-    import typer.models
+    from avg_bench.cli.declare import Declared
 
     if any(arg in ("--help", "-h") for arg in argv):
         return None
@@ -45,15 +46,15 @@ def parse_plain(function: Callable, argv: list[str]) -> dict[str, Any] | None:
         info, kind = parameter.default, hints.get(name)
         many = typing.get_origin(kind) is list
         base = typing.get_args(kind)[0] if many else kind
-        if base not in _PLAIN or not isinstance(info, typer.models.ParameterInfo):
+        if base not in _PLAIN or not isinstance(info, Declared):
             return None
-        if getattr(info, "exists", False) or getattr(info, "callback", None) is not None:
+        if info.get("exists", False) or info.get("callback") is not None:
             return None
         default = [] if many and info.default is None else info.default
         if default is ...:
             default = None
         convert = Path if base is Path else base
-        if isinstance(info, typer.models.ArgumentInfo):
+        if info.argument:
             parser.add_argument(name, type=convert, nargs="+" if many else None)
         elif base is bool:
             decls = [d for d in (info.param_decls or ()) if "/" not in d]
@@ -63,7 +64,7 @@ def parse_plain(function: Callable, argv: list[str]) -> dict[str, Any] | None:
         else:
             decls = list(info.param_decls or ()) or [f"--{name.replace('_', '-')}"]
             parser.add_argument(*decls, dest=name, type=convert, default=default, action="append" if many else "store")
-        checks[name] = (getattr(info, "min", None), getattr(info, "max", None))
+        checks[name] = (info.get("min"), info.get("max"))
     try:
         values = vars(parser.parse_args(argv))
     except (_Unhandled, ValueError, TypeError):

@@ -13,6 +13,7 @@ import importlib
 import typer
 
 from avg_bench._version import __version__
+from avg_bench.cli.declare import typer_command
 from avg_bench.cli.evaluate import EPILOG as EVALUATE_EPILOG
 from avg_bench.cli.evaluate import evaluate
 from avg_bench.errors import AvgBenchError
@@ -73,7 +74,7 @@ def _root(
 #: registers its commands, and each keeps its heavy imports inside the command.
 CORE_MODULES = ("compare", "report", "submit", "download", "validate", "curate", "build", "synth", "locations", "doctor")
 
-app.command(epilog=EVALUATE_EPILOG)(evaluate)
+app.command(name="evaluate", epilog=EVALUATE_EPILOG)(typer_command(evaluate))
 for _module in CORE_MODULES:
     importlib.import_module(f"avg_bench.cli.{_module}")
 
