@@ -385,7 +385,7 @@ def test_nearest_clip_by_simple_features_finds_the_location_in_its_cue_modality(
 
 
 def test_without_speech_or_a_font_the_set_still_renders(tmp_path, monkeypatch):
-    monkeypatch.setattr(S, "find_font", lambda: None)
+    monkeypatch.setattr(S.render, "find_font", lambda: None)  # its home: generate_synth looks it up there
     plain = S.generate_synth(
         tmp_path / "plain", PLACES[:1], videos_per_location=1, clips_per_video=1, video_seconds=10.0, seed=0, workers=1,
         progress=False, speech=False,
