@@ -154,13 +154,18 @@ def probe(path: str | Path, *, timeout_s: float = 60.0) -> MediaInfo:
 
 
 def describe_written(path: Path) -> MediaInfo:
-    """What ffprobe would say about an MP4 that ffmpeg has just written, read from its ``moov`` box.
+    """What ffprobe would say about the ``clip.mp4`` that :func:`process_clip` has just written, read from its ``moov`` box.
 
-    Why: this runs on every canonical clip, and an ffprobe start-up (~65 ms) was an eighth of a
-    clip's CPU time. The ``moov`` reader (:func:`avg_bench.data.mp4_header.read_mp4_movie`) gives
-    the same durations, sizes, rates, codecs and stream indices (a test compares them with ffprobe
-    over many cuts, rates and lengths); the pixel format, which only the bitstream says, is left
-    None. A file beyond that reader is probed by ffprobe as before.
+    Why: this runs on every canonical clip, and an ffprobe start-up (~60 ms) was an eighth of a
+    clip's CPU time. For the MP4 our one ffmpeg command writes, the ``moov`` reader
+    (:func:`avg_bench.data.mp4_header.read_mp4_movie`) gives ffprobe's durations, sizes, rates,
+    codecs and stream indices (``tests/data_tests/test_mp4_header.py`` compares the two over many
+    cuts); the pixel format, which only the bitstream says, is left None. A file beyond that reader
+    is probed by ffprobe as before.
+
+    Sources are still probed by ffprobe: where an edit list runs past a video track's last frame
+    (x264 sources muxed without ``faststart``), ffprobe clips the length to the frames, and 2 of 30
+    such sources came out up to 1 ms apart; the canonical clip never has such an edit.
     """
     from avg_bench.data.mp4_header import MOV_FORMAT_NAME, read_mp4_movie
 
