@@ -24,9 +24,9 @@ _EPILOG = (
     "  avg-bench build avg-v1.jsonl --out part0/ --shard 0/2      (and part1/ --shard 1/2 elsewhere)\n"
     "  avg-bench build avg-v1.jsonl --out avg/ --merge part0/ --merge part1/\n"
     "  avg-bench build --report avg/ --json\n\n"
-    "Re-running resumes: finished clips are never processed again. Remote sources (http(s) URLs,\n"
-    "YouTube/Vimeo ids) are fetched with yt-dlp, one section per clip, and recorded in a per-clip\n"
-    "ledger (OUT/.work/ledger.sqlite). Failed clips keep their error class; a plain re-run does not\n"
+    "Re-running resumes: finished clips are never processed again. Every clip, local or remote, is\n"
+    "recorded in a per-clip ledger (OUT/.work/ledger.sqlite); remote sources (http(s) URLs,\n"
+    "YouTube/Vimeo ids) are fetched with yt-dlp, one section per clip. Failed clips keep their error class; a plain re-run does not\n"
     "retry them: --retry-failed retries the retryable classes (bot_check, http_429, http_403, network,\n"
     "ffmpeg, validation_failed), --classes chooses; permanent classes (unavailable, removed, private,\n"
     "geo_blocked, age_gated) are retried only when named in --classes. Exit code 1 while retryable or\n"
@@ -68,8 +68,8 @@ def build(
 ) -> None:
     """Build a dataset from a manifest of local or remote sources.
 
-    Canonical media, splits for both protocols, parquet shards with media embedded, checksums, hidden test labels and the dataset card;
-    for remote sources also a per-clip ledger and a report.
+    Canonical media (every clip recorded in a per-clip ledger, with a report), splits for both protocols, parquet shards with media embedded,
+    checksums, hidden test labels and the dataset card.
     """
     from avg_bench.errors import AvgBenchError
 

@@ -1,6 +1,7 @@
 """``avg-bench build``: materialise a manifest into a dataset of parquet shards.
 
-Steps: process every clip into its canonical media (resumable: a clip whose work folder is
+Steps: process every clip into its canonical media through the per-clip ledger of
+:mod:`avg_bench.data.remote` (local and remote sources alike; resumable: a clip whose work folder is
 complete is never redone), derive the Chain-of-Region labels with the gazetteer, draw the held-out
 locations with the operator's secret key and assign both protocols' splits over one hidden pool
 (:mod:`avg_bench.data.splits`), write shards with media embedded, the public manifest, the
@@ -14,7 +15,6 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,7 +26,6 @@ import pyarrow.parquet as pq
 from avg_bench._version import __version__
 from avg_bench.cache import atomic_write_bytes, sha256_file
 from avg_bench.data.canonical import CANONICAL, CanonicalFormat
-from avg_bench.data.clip_store import CLIP_META, load_clip, save_clip
 from avg_bench.data.holdout import (
     HELDOUT_FILE,
     HIDDEN_MANIFEST,
@@ -34,7 +33,7 @@ from avg_bench.data.holdout import (
     heldout_table,
     load_key,
 )
-from avg_bench.data.manifest import read_manifest, resolve_source, write_manifest
+from avg_bench.data.manifest import read_manifest, write_manifest
 from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
 from avg_bench.data.schema import ManifestRecord, withhold
 from avg_bench.data.shards import media_value, write_split
@@ -55,14 +54,14 @@ LABEL_COLUMNS = ("clip_id", "location_id", "lat", "lon", "continent", "country",
 
 @dataclass
 class BuildResult:
-    """What a build made: where, its revision and counts, and (ledger builds) the clip stage's outcome and report."""
+    """What a build made: where, its revision and counts, and the clip stage's (ledger's) outcome and report."""
 
     out_dir: Path
     labels_dir: Path
     revision: str
     counts: dict[str, dict[str, int]]  # config -> split -> clips
     failed_checks: dict[str, list[str]] = field(default_factory=dict)  # clip_id -> failed checks
-    #: The ledger stage's outcome (remote sources, --shard, --merge, --retry-failed); None for a local build.
+    #: The ledger stage's outcome: set by every :func:`build_dataset` (None only for a result made by hand).
     outcome: RunOutcome | None = None
     report: dict | None = None
     #: False when clips are missing (failed or pending) or this was one --shard part: no shards written.
@@ -95,12 +94,14 @@ def build_dataset(
 
     Four steps, each its own function: collect (:func:`_collect`: every clip's canonical media),
     splits (:func:`_assign_splits`), revision (:func:`dataset_revision`), write
-    (:func:`_write_dataset`). Local (``file``/``synthetic``) sources are cut directly. When any source is remote (an
-    http(s) URL or a platform id), or ``run_options`` asks for a shard or a retry, or ``merge``
-    names part folders, clips go through the ledger stage (:mod:`avg_bench.data.remote`):
-    fetched, retried, recorded per clip. Then only finished clips are written, with splits
-    assigned over the whole manifest (so a clip's split never depends on which others failed);
-    a ``--shard`` part writes no shards at all.
+    (:func:`_write_dataset`). Every build's clips go through the ledger stage
+    (:func:`avg_bench.data.remote.run_clips`, ledger in ``out_dir/.work``): a remote source (an
+    http(s) URL or a platform id) is fetched first, a local one (``file``/``synthetic``) is cut
+    from its file (a missing local file is an :class:`AvgBenchError` before any clip is made);
+    failures are retried and recorded per clip, and ``build_report``'s report is saved in
+    ``out_dir/.work``. ``workers`` is the pool size unless ``run_options`` is given. Then only
+    finished clips are written, with splits assigned over the whole manifest (so a clip's split
+    never depends on which others failed); a ``--shard`` part writes no shards at all.
 
     ``holdout_key`` is the operator's secret key file for the geo-holdout draw (see
     :func:`avg_bench.data.holdout.load_key` for the fallbacks).
@@ -115,17 +116,15 @@ def build_dataset(
     clips, outcome, run_options = _collect(records, manifest_path, out_dir, process=process, fmt=fmt, workers=workers,
                                            progress=progress, run_options=run_options, merge=merge)
     hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
-    report = None
-    if outcome is not None:
-        from avg_bench.data.build_report import make_report, save_report
+    from avg_bench.data.build_report import make_report, save_report
 
-        shard = run_options.shard if run_options is not None else None
-        report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
-                             breaker=outcome.breaker, shard=shard)
-        save_report(out_dir, report)
-        if shard is not None:
-            return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
-                               dataset_written=False)
+    shard = run_options.shard
+    report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
+                         breaker=outcome.breaker, shard=shard)
+    save_report(out_dir, report)
+    if shard is not None:
+        return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
+                           dataset_written=False)
     continent_of_location: dict[str, str] = {}
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
@@ -140,24 +139,22 @@ def build_dataset(
 
 def _collect(records: Sequence[ManifestRecord], manifest_path: Path, out_dir: Path, *, process: Callable | None,
              fmt: CanonicalFormat, workers: int, progress: bool, run_options: RunOptions | None,
-             merge: Sequence[str | Path]) -> tuple[dict[str, dict], RunOutcome | None, RunOptions | None]:
-    """Step 1: every clip's canonical media and metadata (clip_id -> ``clip.json``), resumably.
+             merge: Sequence[str | Path]) -> tuple[dict[str, dict], RunOutcome, RunOptions]:
+    """Step 1: every clip's canonical media and metadata (clip_id -> ``clip.json``), resumably, through the ledger.
 
-    Returns the finished clips, the ledger stage's outcome (None for a plain local build) and the
-    run options it used.
+    Returns the finished clips, the ledger stage's outcome and the run options it used
+    (``RunOptions(workers=workers)`` when none were given).
     """
     from avg_bench.data.media import process_clip  # ffmpeg-based; imported only when building
-    from avg_bench.data.remote import RunOptions, merge_parts, needs_ledger, run_clips
+    from avg_bench.data.remote import RunOptions, merge_parts, run_clips
 
-    process = process or process_clip
-    if needs_ledger(records) or merge or (run_options is not None and (run_options.shard or run_options.retry_failed)):
-        run_options = run_options or RunOptions(workers=workers)
-        if merge:
-            merge_parts([Path(p) for p in merge], out_dir)
-        atomic_write_bytes(out_dir / WORK_DIR / "manifest.jsonl", manifest_path.read_bytes())
-        outcome = run_clips(records, manifest_path, out_dir, process=process, fmt=fmt, options=run_options, progress=progress)
-        return outcome.clips, outcome, run_options
-    return _process_all(records, manifest_path, out_dir / WORK_DIR / "clips", process, fmt, workers, progress), None, run_options
+    run_options = run_options or RunOptions(workers=workers)
+    if merge:
+        merge_parts([Path(p) for p in merge], out_dir)
+    atomic_write_bytes(out_dir / WORK_DIR / "manifest.jsonl", manifest_path.read_bytes())
+    outcome = run_clips(records, manifest_path, out_dir, process=process or process_clip, fmt=fmt, options=run_options,
+                        progress=progress)
+    return outcome.clips, outcome, run_options
 
 
 def _write_dataset(records: Sequence[ManifestRecord], clips: dict[str, dict], hierarchy, assignments: dict[str, dict[str, str]],
@@ -267,44 +264,6 @@ def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, 
             _write_hidden_labels(labels_dir / config / f"{split}.parquet", labels, revision)
         counts[split] = len(chosen)
     return counts
-
-
-def _process_all(records, manifest_path, work, process, fmt, workers, progress) -> dict[str, dict]:
-    """Canonical media and metadata per clip; finished clips (``clip.json`` present) are reused."""
-    from avg_bench.data.media import remove_leftovers
-
-    remove_leftovers(work)  # half-made clip folders of a killed run
-    done: dict[str, dict] = {}
-    todo: list[ManifestRecord] = []
-    for record in records:
-        if (work / record.clip_id / CLIP_META).exists():
-            done[record.clip_id] = load_clip(work / record.clip_id)
-        else:
-            todo.append(record)
-
-    def one(record: ManifestRecord) -> dict:
-        source = resolve_source(record, manifest_path)
-        if not source.is_file():
-            raise AvgBenchError(f"{manifest_path}: clip {record.clip_id}: source file {source} not found")
-        return save_clip(process(source, record.start_s, record.end_s, work / record.clip_id, fmt=fmt))
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, disable=not progress or not todo, transient=True) as bar:
-        task = bar.add_task("canonical media", total=len(todo))
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(one, record): record for record in todo}
-            for future in as_completed(futures):
-                done[futures[future].clip_id] = future.result()
-                bar.advance(task)
-    return done
 
 
 def _row(record: ManifestRecord, clip: dict, split: str, hierarchy, index: int, *, hidden: bool, media: bool = True) -> dict:

@@ -92,7 +92,7 @@ def report_of(out_dir: str | Path) -> dict:
 
     work = Path(out_dir) / ".work"
     if not (work / LEDGER_NAME).is_file():
-        raise AvgBenchError(f"{out_dir}: no build ledger ({work / LEDGER_NAME}); only remote, --shard or --merge builds keep one")
+        raise AvgBenchError(f"{out_dir}: no build ledger ({work / LEDGER_NAME}); is it a build folder (made by avg-bench build)?")
     records = read_manifest(work / "manifest.jsonl")
     with Ledger(work / LEDGER_NAME) as ledger:
         rows = ledger.rows()

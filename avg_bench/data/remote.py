@@ -1,10 +1,11 @@
 """Building a manifest's clips through the ledger: remote fetch, workers, retries, shards of the work.
 
-:func:`run_clips` is the clip stage of ``avg-bench build`` whenever the manifest names remote
-sources (or ``--shard``, ``--merge`` or ``--retry-failed`` is asked for): every clip has a ledger
-row (:mod:`avg_bench.data.ledger`); pending clips are fetched (:mod:`avg_bench.data.fetch`), cut
-canonically (:func:`avg_bench.data.media.process_clip`, the same code as a local build) and marked
-``ok`` once their ``clip.json`` is in place. Failures get their class; retryable ones are retried
+:func:`run_clips` is the clip stage of every ``avg-bench build``, local or remote sources alike (a
+local source is one that needs no fetch): every clip has a ledger row
+(:mod:`avg_bench.data.ledger`); pending clips are fetched when remote (:mod:`avg_bench.data.fetch`),
+cut canonically (:func:`avg_bench.data.media.process_clip`) and marked ``ok`` once their
+``clip.json`` is in place. A local source missing before the run is an error up front
+(:func:`check_local_sources`); one that vanishes mid-run fails its clip as ``unavailable``. Failures get their class; retryable ones are retried
 in the run with backoff, then left ``retryable`` for ``--retry-failed``. A bot check opens the
 circuit breaker: no worker takes another clip.
 
@@ -79,11 +80,6 @@ class RunOutcome:
         return all(row.state == "ok" for row in self.rows)
 
 
-def needs_ledger(records: Sequence[ManifestRecord]) -> bool:
-    """True when some clip comes from a remote source."""
-    return any(remote_url(record) is not None for record in records)
-
-
 def parse_shard(text: str) -> tuple[int, int]:
     """``"i/N"`` -> (i, N), with 0 <= i < N.
 
@@ -115,11 +111,16 @@ def run_clips(
     options: RunOptions,
     progress: bool = True,
 ) -> RunOutcome:
-    """Build every pending clip of ``records`` (of this shard) into ``out_dir/.work/clips``."""
+    """Build every pending clip of ``records`` (of this shard) into ``out_dir/.work/clips``.
+
+    Raises:
+        AvgBenchError: a local source of a clip still to build is missing (checked before anything is touched).
+    """
     began = time.monotonic()
     work = out_dir / WORK_DIR
     clips_dir = work / "clips"
     mine = [r for r in records if options.shard is None or shard_of(r, options.shard[1]) == options.shard[0]]
+    check_local_sources(mine, manifest_path, clips_dir)
     shutil.rmtree(work / "downloads", ignore_errors=True)  # sections left by a killed run
     remove_leftovers(clips_dir)  # and its half-made clip folders (.partial, also the empty ones)
     with Ledger(work / LEDGER_NAME) as ledger:
@@ -134,6 +135,26 @@ def run_clips(
         rows = ledger.rows(r.clip_id for r in mine)
     clips = {row.clip_id: load_clip(clips_dir / row.clip_id) for row in rows if row.state == "ok"}
     return RunOutcome(clips, rows, time.monotonic() - began, len(todo), worker.breaker.reason)
+
+
+def check_local_sources(records: Sequence[ManifestRecord], manifest_path: Path, clips_dir: Path, *, shown: int = 5) -> None:
+    """Raise one :class:`AvgBenchError` naming the clips whose local source file is missing.
+
+    Only clips still to build count: a finished clip (its ``clip.json`` in ``clips_dir``) needs no
+    source. The first ``shown`` are named, with the total.
+    """
+    missing = []
+    for record in records:
+        if remote_url(record) is not None or (clips_dir / record.clip_id / CLIP_META).is_file():
+            continue
+        source = resolve_source(record, manifest_path)
+        if not source.is_file():
+            missing.append(f"clip {record.clip_id}: source file {source} not found")
+    if len(missing) == 1:
+        raise AvgBenchError(f"{manifest_path}: {missing[0]}")
+    if missing:
+        more = f"; and {len(missing) - shown} more" if len(missing) > shown else ""
+        raise AvgBenchError(f"{manifest_path}: {len(missing)} local source files not found: {'; '.join(missing[:shown])}{more}")
 
 
 class _Worker:
