@@ -67,11 +67,14 @@ class FetchOptions:
 
 @dataclass(frozen=True)
 class Section:
-    """A downloaded, probed section: the file, its size, and where it starts in the source."""
+    """A downloaded, probed section: the file, its size, where it starts in the source, and what its ``moov`` says."""
 
     path: Path
     size: int
     start_s: float
+    #: ffprobe's description of the section, read from its ``moov`` (:func:`~avg_bench.data.media.describe_section`);
+    #: None when the cutter must ask ffprobe.
+    media: MediaInfo | None = None
 
 
 def remote_url(record: ManifestRecord) -> str | None:
@@ -338,7 +341,9 @@ def download_section(info_file: Path, start_s: float, end_s: float, folder: Path
         if failure.error_class != "validation_failed":
             raise
         raise _section_failure(stderr, str(failure), media_url, options, limiter) from None
-    return Section(section, section.stat().st_size, section_start)
+    from avg_bench.data.media import describe_section
+
+    return Section(section, section.stat().st_size, section_start, describe_section(section, cut_end_s=end_s - section_start))
 
 
 _FFMPEG_LOG = ("-loglevel", "level+verbose", "-stats_period", "0.5")

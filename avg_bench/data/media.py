@@ -153,6 +153,11 @@ def probe(path: str | Path, *, timeout_s: float = 60.0) -> MediaInfo:
     return _media_info(path, report)
 
 
+#: A section is described from its ``moov`` only when the cut ends at least this long before its
+#: video does: the exact end, which ffprobe may read a millisecond apart, then changes nothing.
+SOURCE_END_MARGIN_S = 0.5
+
+
 def describe_written(path: Path) -> MediaInfo:
     """What ffprobe would say about the ``clip.mp4`` that :func:`process_clip` has just written, read from its ``moov`` box.
 
@@ -162,19 +167,37 @@ def describe_written(path: Path) -> MediaInfo:
     codecs and stream indices (``tests/data_tests/test_mp4_header.py`` compares the two over many
     cuts); the pixel format, which only the bitstream says, is left None. A file beyond that reader
     is probed by ffprobe as before.
-
-    Sources are still probed by ffprobe: where an edit list runs past a video track's last frame
-    (x264 sources muxed without ``faststart``), ffprobe clips the length to the frames, and 2 of 30
-    such sources came out up to 1 ms apart; the canonical clip never has such an edit.
     """
+    return _describe_moov(path) or probe(path)
+
+
+def describe_section(path: Path, *, cut_end_s: float) -> MediaInfo | None:
+    """What ffprobe would say about a downloaded section (an MP4 that ffmpeg stream-copied), from its ``moov``; None to probe.
+
+    Only the facts :func:`process_clip` uses must match ffprobe's: the size, pixel aspect, rotation
+    and stream indices do (the reader declines rotated, anamorphic or unknown tracks). The lengths
+    may not: where an edit list runs past a video track's last frame, ffprobe clips the length to
+    the frames (2 of 30 x264 sources came out up to 1 ms apart). So a cut that ends within
+    :data:`SOURCE_END_MARGIN_S` of the video's end gets None, and ffprobe decides there. Local
+    sources, from any writer, are always probed by ffprobe.
+    """
+    info = _describe_moov(path)
+    if info is None or info.video_duration_s is None:
+        return None
+    return info if cut_end_s <= min(info.duration_s, info.video_duration_s) - SOURCE_END_MARGIN_S else None
+
+
+def _describe_moov(path: Path) -> MediaInfo | None:
+    """A :class:`MediaInfo` from a plain MP4's ``moov`` (one video and at most one audio track), or None."""
     from avg_bench.data.mp4_header import MOV_FORMAT_NAME, read_mp4_movie
 
+    path = Path(path)
     movie = read_mp4_movie(path)
     kinds = [track.handler for track in movie.tracks] if movie is not None else []
-    if movie is None or kinds.count("vide") > 1 or kinds.count("soun") > 1 or not set(kinds) <= {"vide", "soun"}:
-        return probe(path)
+    if movie is None or kinds.count("vide") != 1 or kinds.count("soun") > 1 or not set(kinds) <= {"vide", "soun"}:
+        return None
     info: dict[str, Any] = {"path": path, "format_name": MOV_FORMAT_NAME, "duration_s": movie.duration_s,
-                            "has_video": "vide" in kinds, "has_audio": "soun" in kinds, "tags": movie.brands}
+                            "has_video": True, "has_audio": "soun" in kinds, "tags": movie.brands}
     for index, track in enumerate(movie.tracks):
         if track.handler == "vide":
             info.update(width=track.width, height=track.height, fps=float(track.average_rate) if track.average_rate else None,
@@ -349,6 +372,7 @@ def process_clip(
     fmt: CanonicalFormat = CANONICAL,
     expected_duration_s: float | None = None,
     timeout_s: float = 300.0,
+    source_info: MediaInfo | None = None,
 ) -> ProcessedClip:
     """Cut ``[start_s, end_s]`` (seconds from the start of ``source``) into the canonical clip folder ``out_dir``.
 
@@ -363,6 +387,8 @@ def process_clip(
         expected_duration_s: the length the duration check expects; ``fmt.duration_s`` when None
             (pass ``end_s - start_s`` for clips that are meant to be shorter, as tests do).
         timeout_s: limit for the ffmpeg run.
+        source_info: what is already known about ``source`` (:func:`describe_section`); ffprobe is
+            asked when None.
 
     Raises:
         MediaError: the source is missing, empty, unreadable, has no video, or the cut misses it.
@@ -371,7 +397,7 @@ def process_clip(
     source, out_dir = Path(source), Path(out_dir)
     if not (math.isfinite(start_s) and math.isfinite(end_s) and 0 <= start_s < end_s):
         raise AvgBenchError(f"invalid cut [{start_s}, {end_s}] of {source}: need 0 <= start_s < end_s")
-    src = probe(source)
+    src = source_info if source_info is not None else probe(source)
     if not src.has_video or src.video_stream is None or src.width is None or src.height is None:
         raise MediaError(source, "has no video stream: an AVG clip needs pictures")
     if start_s >= src.duration_s:

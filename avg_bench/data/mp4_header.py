@@ -251,6 +251,10 @@ def _track(moov: bytes, start: int, end: int, movie_timescale: int) -> Mp4Track 
         coded = struct.unpack_from(">HH", moov, entry + 32)
         if (width & 0xFFFF, height & 0xFFFF) != (0, 0) or coded != (width >> 16, height >> 16):
             return None  # shown at another size than coded: non-square pixels, which only ffprobe reads right
+        entry_end = entry + struct.unpack_from(">I", moov, entry)[0]
+        pasp = dict((kind, begin) for kind, begin, _ in _children(moov, entry + 86, entry_end)).get(b"pasp")
+        if pasp is not None and moov[pasp:pasp + 4] != moov[pasp + 4:pasp + 8]:
+            return None  # a declared pixel aspect other than 1:1
         return Mp4Track(handler, timescale, duration_ts, codec, rate, width=coded[0], height=coded[1])
     if handler == "soun" and codec == "aac":
         entry_end = entry + struct.unpack_from(">I", moov, entry)[0]

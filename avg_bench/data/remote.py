@@ -249,14 +249,16 @@ class _Worker:
                 info, section, fetch_s = fetched
                 downloads, download_bytes = section.path.parent, section.size
                 source, start, end = section.path, record.start_s - section.start_s, record.end_s - section.start_s
+                source_info = section.media
                 self.ahead.start_next()
             else:
                 source, start, end = resolve_source(record, self.manifest_path), record.start_s, record.end_s
+                source_info = None
                 if not source.is_file():
                     raise ClipFailure("unavailable", f"source file {source} not found")
             processing = time.monotonic()
             try:
-                result = self.process(source, start, end, folder, fmt=self.fmt)
+                result = self.process(source, start, end, folder, fmt=self.fmt, source_info=source_info)
             except ToolError as exc:
                 raise ClipFailure("ffmpeg", str(exc)) from None
             except MediaError as exc:

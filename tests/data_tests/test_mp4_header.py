@@ -28,8 +28,8 @@ SOURCES = [
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> list[media.ProcessedClip]:
-    folder = tmp_path_factory.mktemp("mp4")
+def sources(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("mp4-sources")
     rng = random.Random(13)
     made = []
     for name, video, audio, seconds in SOURCES:
@@ -41,11 +41,22 @@ def clips(tmp_path_factory) -> list[media.ProcessedClip]:
         if audio is not None:
             codecs += ["-c:a", "aac", "-b:a", "96k", "-ac", "2"]
         fx.ffmpeg(*inputs, *codecs, source)
+        made.append(source)
+    return made
+
+
+@pytest.fixture(scope="module")
+def clips(sources, tmp_path_factory) -> list[media.ProcessedClip]:
+    folder = tmp_path_factory.mktemp("mp4-clips")
+    rng = random.Random(17)
+    made = []
+    for source in sources:
+        seconds = media.probe(source).duration_s
         for k in range(3):  # a full clip, and cuts of random starts and lengths (some past the source's end)
             start = round(rng.uniform(0, seconds - 0.5), rng.choice([0, 2, 6]))
             length = 10.0 if k == 0 else rng.uniform(0.3, 11.0)
             try:
-                made.append(media.process_clip(source, start, start + length, folder / f"{name}-{k}"))
+                made.append(media.process_clip(source, start, start + length, folder / f"{source.stem}-{k}"))
             except media.MediaError:  # a cut too short for its keyframes: nothing to describe
                 continue
     assert len(made) >= 9
@@ -87,3 +98,23 @@ def test_what_the_reader_does_not_understand_goes_to_ffprobe(tmp_path):
     assert media.describe_written(rotated) == media.probe(rotated) and media.probe(rotated).rotation in (90, 270)  # ffprobe's answer
     assert media.describe_written(matroska).format_name == "matroska,webm"
     assert media.describe_written(mp3).audio_codec == "mp3"
+
+
+USED_BY_THE_CUT = ("has_video", "has_audio", "width", "height", "rotation", "sample_aspect_ratio", "video_stream", "audio_stream")
+
+
+def test_a_section_is_described_as_ffprobe_does_where_the_cut_depends_on_it(sources, tmp_path):
+    """A stream-copied section (what yt-dlp's ffmpeg writes) cut from its moov gives the same clip, byte for byte."""
+    with_audio = [s for s in sources if media.probe(s).has_audio]
+    for source in with_audio:
+        section = tmp_path / f"{source.stem}-section.mp4"
+        fx.ffmpeg("-ss", "1.3", "-t", "6.0", "-i", source, "-c", "copy", section)
+        probed = media.probe(section)
+        described = media.describe_section(section, cut_end_s=4.5)
+        assert described is not None, source.name
+        assert {k: getattr(described, k) for k in USED_BY_THE_CUT} == {k: getattr(probed, k) for k in USED_BY_THE_CUT}
+        end = min(described.duration_s, described.video_duration_s)
+        assert media.describe_section(section, cut_end_s=end - media.SOURCE_END_MARGIN_S / 2) is None  # ffprobe decides
+        from_moov = media.process_clip(section, 0.5, 4.5, tmp_path / f"{source.stem}-a", expected_duration_s=4.0, source_info=described)
+        from_ffprobe = media.process_clip(section, 0.5, 4.5, tmp_path / f"{source.stem}-b", expected_duration_s=4.0)
+        assert from_moov.meta() | {"folder": ""} == from_ffprobe.meta() | {"folder": ""}
