@@ -34,20 +34,32 @@ def error_cells(
     rows = np.clip(((lat + 90.0) // cell_deg).astype(np.int64), 0, int(180 / cell_deg) - 1)
     cols = np.clip(((lon + 180.0) // cell_deg).astype(np.int64), 0, int(360 / cell_deg) - 1)
     key = rows * 1000 + cols
+    if len(key) == 0:
+        return []
+    # Grouped by one stable sort, not a mask per cell: AVG-sized sets occupy ~700 cells (~40 ms as a loop).
+    order = np.argsort(key, kind="stable")  # stable: a cell's errors keep their order, so each mean is np.mean's own
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    counts = np.diff(np.r_[starts, len(key)])
+    in_order = distance_km[order]
+    by_value = distance_km[np.lexsort((distance_km, key))]  # each cell's errors ascending, for its median
+    middle = starts + counts // 2
+    medians = np.where(counts % 2 == 1, by_value[middle], (by_value[middle - 1] + by_value[middle]) / 2)
+    span = int(cluster.max()) + 1 if len(cluster) else 1
+    located = np.unique(key * span + cluster) // span  # one entry per (cell, location)
+    n_locations = np.unique(located, return_counts=True)[1]
     cells = []
-    for k in np.unique(key):
-        mask = key == k
-        n_locations = len(np.unique(cluster[mask]))
-        if n_locations < min_locations:
+    for k, start, n, locations, median in zip(sorted_key[starts].tolist(), starts.tolist(), counts.tolist(),
+                                              n_locations.tolist(), medians.tolist()):
+        if locations < min_locations:
             continue
-        errors = distance_km[mask]
         cells.append({
             "lat": float(k // 1000 * cell_deg - 90.0),
             "lon": float(k % 1000 * cell_deg - 180.0),
             "size_deg": cell_deg,
-            "n_clips": int(mask.sum()),
-            "n_locations": n_locations,
-            "mean_km": float(errors.mean()),
-            "median_km": float(np.median(errors)),
+            "n_clips": n,
+            "n_locations": locations,
+            "mean_km": float(in_order[start:start + n].mean()),
+            "median_km": median,
         })
     return cells

@@ -41,6 +41,20 @@ def _median_columns(metrics: tuple[Metric, ...]) -> NDArray[np.bool_]:
     return np.array([m.statistic == "median" for m in metrics])
 
 
+def column_medians(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.median(x, axis=0)`` bit for bit, at a tenth of its cost on small columns.
+
+    Why: the per-continent and per-country breakdowns summarise ~230 groups, and ``np.median``'s
+    fixed overhead (~0.1 ms a call) was a tenth of a whole ``avg-bench evaluate``. The middle
+    elements of a sort, averaged as ``np.median`` averages them; NaN columns go to ``np.median``.
+    """
+    n = x.shape[0]
+    if n == 0 or np.isnan(x).any():
+        return np.median(x, axis=0)
+    ordered = np.sort(x, axis=0)
+    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+
+
 def summarise(
     values: NDArray[np.float64],
     metrics: tuple[Metric, ...],
@@ -51,7 +65,7 @@ def summarise(
     median = _median_columns(metrics)
     point = np.empty(len(metrics))
     point[~median] = values[:, ~median].mean(axis=0)
-    point[median] = np.median(values[:, median], axis=0)
+    point[median] = column_medians(values[:, median])
     if weights is None:
         return Summary(point, None)
     resamples = as_resamples(weights)
