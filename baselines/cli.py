@@ -1,4 +1,4 @@
-"""``avg-bench baseline list|run|summary`` and ``avg-bench demo``: the commands this package adds.
+"""``avg-bench baseline list|run|summary|ablation`` and ``avg-bench demo``: the commands this package adds.
 
 :func:`register` is the ``avg_bench.commands`` entry point (pyproject.toml): the core CLI calls it
 only when a command line asks for one of these commands, so ``avg-bench evaluate`` never loads
@@ -113,6 +113,41 @@ def summary(
     from baselines.summary import summarize
 
     sys.stdout.write(summarize(demo_dir, readme=readme) + "\n")
+
+
+@baseline_app.command("ablation", epilog=(
+    "[bold]Examples[/]\n\n"
+    "  avg-bench baseline ablation --data avg-synth-fusion/ --split val\n"
+    "  avg-bench baseline ablation --data avg-synth-fusion/ --readme baselines/reference/README.md -o preset=tiny-cpu\n"
+    "  avg-bench baseline ablation --data owner/AVG -o preset=qwen2.5-vl-3b-1gpu --out-dir ablation-3b\n\n"
+    "Fits and scores avg-reference, -vision, -audio and the knn-* rows, runs the paired cluster bootstrap of\n"
+    "avg-reference against each, prints both tables, and with --readme replaces the text between the\n"
+    "<!-- ablation-table --> markers."
+))
+def ablation(
+    data: str = typer.Option(..., "--data", help="Dataset folder or Hub repository (owner/name[@revision]).", show_default=False),
+    config: str = typer.Option("seen", "--config", "-c", help="Dataset configuration: seen or geo-holdout."),
+    split: str = typer.Option("val", "--split", "-s", help="Labelled split to score (val)."),
+    out_dir: Path = typer.Option(Path("ablation"), "--out-dir", help="Folder for each row's predictions and results."),
+    bootstrap: int = typer.Option(AVG_V1.default_bootstrap, "--bootstrap", min=0, help="Location resamples for the CIs and the paired test."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every row and of the bootstrap."),
+    readme: Path = typer.Option(None, "--readme", help="README to update between the ablation-table markers.", show_default=False),
+    option: list[str] = typer.Option(None, "--option", "-o", help="avg-reference option KEY=VALUE (repeat)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """The reference model against its ablations and the knn-* rows, with 95% CIs and paired p-values."""
+    from baselines.reference.ablation import ablation_table, write_readme
+    from baselines.registry import parse_options
+
+    if readme is not None and not readme.is_file():  # before hours of training, not after
+        from avg_bench.errors import AvgBenchError
+
+        raise AvgBenchError(f"--readme {readme}: no such file")
+    table = ablation_table(data, config=config, split=split, out_dir=out_dir, options=parse_options(option),
+                           bootstrap=bootstrap, seed=seed, progress=not quiet)
+    sys.stdout.write(table + "\n")
+    if readme is not None:
+        write_readme(readme, table)
 
 
 def register(app: typer.Typer) -> None:

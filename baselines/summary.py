@@ -65,13 +65,17 @@ def load_results(folder: Path) -> dict[str, Results]:
     return {path.stem: Results.from_json(path) for path in paths}
 
 
-def update_readme(readme: Path, table: str) -> None:
+def update_readme(readme: Path, table: str, *, markers: tuple[str, str] = (START, END)) -> None:
     """Replace the text between the README's table markers, so the table is never typed by hand."""
-    text = readme.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    start, end = markers
+    try:
+        text = readme.read_text()
+    except OSError as exc:
+        raise AvgBenchError(f"{readme}: cannot read the README to update ({exc.strerror or exc})") from None
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise AvgBenchError(f"{readme}: no {START} ... {END} markers to replace")
-    readme.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+        raise AvgBenchError(f"{readme}: no {start} ... {end} markers to replace")
+    readme.write_text(pattern.sub(lambda _: f"{start}\n{table}\n{end}", text))
 
 
 def summarize(demo_dir: Path, *, readme: Path | None = None) -> str:

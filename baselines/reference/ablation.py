@@ -1,7 +1,7 @@
 """The ablation table: ``avg-reference`` vs ``-vision`` vs ``-audio`` and the ``knn-*`` baselines.
 
-``python -m baselines.reference.ablation --data DATASET [--config seen] [--split val]
-[--readme baselines/reference/README.md] [-o key=value ...]`` fits and predicts every row with
+``avg-bench baseline ablation --data DATASET [--config seen] [--split val]
+[--readme baselines/reference/README.md] [-o key=value ...]`` (:mod:`baselines.cli`) fits and predicts every row with
 :func:`baselines.run.run_baseline`, scores it with ``avg_bench.evaluate`` (95% cluster-bootstrap
 intervals), runs the scorer's paired cluster bootstrap of the full model against each ablation, and
 writes both tables between the ``<!-- ablation-table -->`` markers of the README. ``-o`` options go
@@ -13,9 +13,7 @@ standard AVG-Synth otherwise, AVG itself at real size.
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
 import time
 from pathlib import Path
 
@@ -78,41 +76,20 @@ def markdown(results: dict[str, Results], paired: dict[str, Results], *, title: 
 
 
 def write_readme(readme: Path, table: str) -> None:
-    """Replace the table between the README's markers."""
-    text = readme.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{readme}: no {START} ... {END} markers to replace")
-    readme.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+    """Replace the table between the README's ablation markers."""
+    from baselines.summary import update_readme
+
+    update_readme(readme, table, markers=(START, END))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the ablation from the command line (see the module docstring)."""
-    from baselines.registry import parse_options
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="dataset folder or Hub repository")
-    parser.add_argument("--config", default="seen")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--out-dir", type=Path, default=Path("ablation"))
-    parser.add_argument("--bootstrap", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--readme", type=Path, help="README to update between the ablation-table markers")
-    parser.add_argument("-o", "--option", action="append", default=[], help="avg-reference option KEY=VALUE")
-    args = parser.parse_args(argv)
-    options = parse_options(args.option)
-    results, paired, seconds = run_ablation(args.data, config=args.config, split=args.split, out_dir=args.out_dir,
-                                            options=options, bootstrap=args.bootstrap, seed=args.seed)
+def ablation_table(data: str, *, config: str, split: str, out_dir: Path, options: dict[str, str], bootstrap: int,
+                   seed: int, progress: bool = True) -> str:
+    """Run :func:`run_ablation` and return its captioned Markdown table (what the command prints)."""
+    results, paired, seconds = run_ablation(data, config=config, split=split, out_dir=out_dir, options=options,
+                                            bootstrap=bootstrap, seed=seed, progress=progress)
     any_result = next(iter(results.values()))
-    title = (f"Dataset `{any_result.dataset.get('revision', '?')}`, config `{args.config}`, split `{args.split}` "
-             f"({any_result.counts.labelled} clips, {any_result.counts.locations} locations); seed {args.seed}, "
-             f"{args.bootstrap} bootstrap resamples; avg-reference options: {json.dumps(options) or '{}'}; "
+    title = (f"Dataset `{any_result.dataset.get('revision') or '?'}`, config `{config}`, split `{split}` "
+             f"({any_result.counts.labelled} clips, {any_result.counts.locations} locations); seed {seed}, "
+             f"{bootstrap} bootstrap resamples; avg-reference options: {json.dumps(options) or '{}'}; "
              f"wall time per row (s): " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + ".")
-    table = markdown(results, paired, title=title)
-    print(table)
-    if args.readme:
-        write_readme(args.readme, table)
-
-
-if __name__ == "__main__":
-    main()
+    return markdown(results, paired, title=title)
