@@ -197,7 +197,24 @@ def default_gazetteer() -> Gazetteer:
         atomic_write_bytes(cached, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only home only costs speed
+    _prune_stale_caches(cached)
     return Gazetteer(table)
+
+
+#: Another installation's gazetteer cache untouched for this long is deleted when a new one is written.
+STALE_CACHE_S = 7 * 24 * 3600
+
+
+def _prune_stale_caches(current: Path) -> None:
+    """Delete other installations' old gazetteer caches (9 MB each; every reinstall keys a new one)."""
+    import time
+
+    for other in current.parent.glob("gazetteer-v*-*.pkl"):
+        try:
+            if other != current and time.time() - other.stat().st_mtime > STALE_CACHE_S:
+                other.unlink()
+        except OSError:
+            continue  # gone already, or not ours to delete
 
 
 def reverse_geocode(lat: ArrayLike, lon: ArrayLike) -> Hierarchy:

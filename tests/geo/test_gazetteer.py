@@ -101,3 +101,26 @@ def test_quiet_and_cached(tmp_path):
 def test_out_of_range_points_are_refused():
     with pytest.raises(ValueError, match=r"lat must be a finite number in \[-90, 90\], found 95.0"):
         reverse_geocode(95.0, 0.0)
+
+
+def test_a_new_cache_deletes_other_installations_stale_ones(tmp_path, monkeypatch):
+    """Every reinstall keys a new 9 MB cache; week-old ones of other installations go, fresh ones stay."""
+    import os
+    import time
+
+    from avg_bench.geo import gazetteer as module
+
+    monkeypatch.setenv("AVG_BENCH_CACHE", str(tmp_path))
+    stale, fresh, unrelated = tmp_path / "gazetteer-v2-aaaa.pkl", tmp_path / "gazetteer-v1-bbbb.pkl", tmp_path / "other.pkl"
+    for path in (stale, fresh, unrelated):
+        path.write_bytes(b"x")
+    old = time.time() - module.STALE_CACHE_S - 60
+    os.utime(stale, (old, old))
+    os.utime(unrelated, (old, old))
+    module.default_gazetteer.cache_clear()
+    try:
+        assert len(module.default_gazetteer()) > 100_000
+    finally:
+        module.default_gazetteer.cache_clear()
+    written = [p.name for p in tmp_path.glob("gazetteer-v*.pkl") if p not in (stale, fresh)]
+    assert len(written) == 1 and not stale.exists() and fresh.exists() and unrelated.exists()
