@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("AVG_BENCH_HOLDOUT_KEY", "test-holdout-key")
 
 #: Fixtures that make media with ffmpeg/espeak-ng or serve it: their tests are the `media` tier.
-MEDIA_FIXTURES = frozenset({"synth_dataset", "synth_sources", "local_build", "host", "clean_host", "remote_manifest_path",
+MEDIA_FIXTURES = frozenset({"synth_dataset", "synth_sources", "small_synth", "local_build", "host", "clean_host", "remote_manifest_path",
                             "long_source"})
 #: Modules whose own fixtures render media (AVG-Synth pieces, canonical clips).
 MEDIA_MODULES = frozenset({"test_synth.py", "test_media.py", "test_synth_fusion.py", "test_mp4_header.py"})

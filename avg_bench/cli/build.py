@@ -23,7 +23,8 @@ _EPILOG = (
     "  avg-bench build avg-v1.jsonl --out avg/ --retry-failed --classes http_429,network\n"
     "  avg-bench build avg-v1.jsonl --out part0/ --shard 0/2      (and part1/ --shard 1/2 elsewhere)\n"
     "  avg-bench build avg-v1.jsonl --out avg/ --merge part0/ --merge part1/\n"
-    "  avg-bench build --report avg/ --json\n\n"
+    "  avg-bench build --report avg/ --json\n"
+    "  avg-bench build avg-download/manifest.jsonl --out avg-rebuilt/   (a public manifest: its published splits)\n\n"
     "Re-running resumes: finished clips are never processed again. Every clip, local or remote, is\n"
     "recorded in a per-clip ledger (OUT/.work/ledger.sqlite); remote sources (http(s) URLs,\n"
     "YouTube/Vimeo ids) are fetched with yt-dlp, one section per clip. Failed clips keep their error class; a plain re-run does not\n"
@@ -32,7 +33,9 @@ _EPILOG = (
     "geo_blocked, age_gated) are retried only when named in --classes. Exit code 1 while retryable or\n"
     "pending clips remain. Hidden test labels, the held-out table and the hidden clips' manifest rows go to\n"
     "OUT-hidden-labels/ (beside OUT, never inside it); the geo-holdout test locations are drawn with a secret\n"
-    "key (--holdout-key), and only their commitment (sha256) is published."
+    "key (--holdout-key), and only their commitment (sha256) is published. A public manifest (the\n"
+    "manifest.jsonl of a released dataset, every row with its splits) is rebuilt with the splits it\n"
+    "states: train and val as published, empty test splits, no key and no hidden labels."
 )
 
 
@@ -117,7 +120,11 @@ def build(
             echo(f"{config}: " + ", ".join(f"{split} {n}" for split, n in splits.items()))
         if result.failed_checks:
             echo(f"{len(result.failed_checks)} clip(s) failed content checks; run avg-bench validate {out}")
-        echo(f"wrote {out} (revision {result.revision}); hidden test labels in {result.labels_dir}")
+        if result.labelled_only:
+            echo(f"wrote {out} (revision {result.revision}): the public manifest's train and val as published; "
+                 "no test split (its media come only from the hosted copy)")
+        else:
+            echo(f"wrote {out} (revision {result.revision}); hidden test labels in {result.labels_dir}")
     else:
         echo(f"built shard {shard} into {out}; join the parts with: avg-bench build MANIFEST --out DIR --merge {out} ...")
     if result.report is not None and not result.complete:

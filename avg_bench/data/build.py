@@ -7,6 +7,12 @@ locations with the operator's secret key and assign both protocols' splits over 
 (:mod:`avg_bench.data.splits`), write shards with media embedded, the public manifest, the
 operator's files (hidden test labels, held-out table, hidden manifest rows: a separate folder, never
 published), the checksums file, ``build_info.json`` (with the held-out commitment) and the card.
+
+A **public manifest** (``manifest.jsonl`` of a released dataset: labelled clips only, each row with
+its ``splits``) is rebuilt with those splits as published: nothing is drawn, no key is needed, no
+operator file is written, and the test splits are empty (``labelled_only`` in ``build_info.json``).
+The operator's full manifest (the public rows + ``manifest-hidden.jsonl``) is drawn with the key as
+usual, and every split a row states must be the one drawn (a wrong key is an error, not a new dataset).
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ from avg_bench.data.holdout import (
     load_key,
 )
 from avg_bench.data.manifest import read_manifest, write_manifest
-from avg_bench.data.public import PUBLIC_MANIFEST, labels_in_public, write_public_manifest
+from avg_bench.data.public import (
+    PUBLIC_MANIFEST,
+    StatedSplits,
+    labels_in_public,
+    read_stated_splits,
+    stated_split_conflicts,
+    write_public_manifest,
+)
 from avg_bench.data.schema import ManifestRecord, withhold
 from avg_bench.data.shards import media_value, write_split
 from avg_bench.data.splits import SPLITS, assign_splits, hidden_pool
@@ -67,6 +80,8 @@ class BuildResult:
     #: False when clips are missing (failed or pending) or this was one --shard part: no shards written.
     complete: bool = True
     dataset_written: bool = True
+    #: True for a rebuild from a public manifest: its published train/val splits, no test split, no operator files.
+    labelled_only: bool = False
 
 
 def default_labels_dir(out_dir: Path) -> Path:
@@ -104,7 +119,8 @@ def build_dataset(
     never depends on which others failed); a ``--shard`` part writes no shards at all.
 
     ``holdout_key`` is the operator's secret key file for the geo-holdout draw (see
-    :func:`avg_bench.data.holdout.load_key` for the fallbacks).
+    :func:`avg_bench.data.holdout.load_key` for the fallbacks). A public manifest (rows with
+    ``splits``) keeps its published splits instead: no draw, no operator files, empty test splits.
     """
     version = version or (AVG_V1.version if name == AVG_V1.name else f"{name}-v1")
     manifest_path = Path(manifest_path)
@@ -113,28 +129,40 @@ def build_dataset(
     records = read_manifest(manifest_path)
     if not records:
         raise AvgBenchError(f"{manifest_path}: the manifest has no clips")
+    stated = read_stated_splits(manifest_path)
+    published = stated.by_config if stated is not None and stated.every_row else None
+    if published is not None and (holdout_key is not None or labels_dir != default_labels_dir(out_dir)):
+        raise AvgBenchError(f"{manifest_path} is a public manifest: it is rebuilt with its published splits, so there is no "
+                            "held-out draw and no hidden label to write; leave out --holdout-key and --labels-out")
+    hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
+    continent_of_location: dict[str, str] = {}
+    for record, continent in zip(records, hierarchy.continent):
+        continent_of_location.setdefault(record.location_id, continent)
+    if stated is not None and published is None and (run_options is None or run_options.shard is None):
+        _draw_splits(records, continent_of_location, labels_dir, holdout_key, stated, manifest_path)  # a wrong key fails now, not after the clips
     clips, outcome, run_options = _collect(records, manifest_path, out_dir, process=process, fmt=fmt, workers=workers,
                                            progress=progress, run_options=run_options, merge=merge)
-    hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
     from avg_bench.data.build_report import make_report, save_report
 
     shard = run_options.shard
     report = make_report(records, outcome.rows, hierarchy, elapsed_s=outcome.elapsed_s, attempted=outcome.attempted,
-                         breaker=outcome.breaker, shard=shard)
+                         breaker=outcome.breaker, shard=shard, published=published)
     save_report(out_dir, report)
     if shard is not None:
         return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
                            dataset_written=False)
-    continent_of_location: dict[str, str] = {}
-    for record, continent in zip(records, hierarchy.continent):
-        continent_of_location.setdefault(record.location_id, continent)
-    assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key)
+    if published is None:
+        assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key, stated,
+                                                    manifest_path)
+    else:
+        assignments, hidden, table = published, set(), None
     revision = dataset_revision(version, records, clips, fmt, assignments)
     counts, failed, missing = _write_dataset(
         records, clips, hierarchy, assignments, hidden, table, revision,
         manifest_path=manifest_path, out_dir=out_dir, labels_dir=labels_dir, name=name, version=version, fmt=fmt,
         locations=len(continent_of_location), expected_clips_per_location=expected_clips_per_location)
-    return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing)
+    return BuildResult(out_dir, labels_dir, revision, counts, failed, outcome=outcome, report=report, complete=not missing,
+                       labelled_only=published is not None)
 
 
 def _collect(records: Sequence[ManifestRecord], manifest_path: Path, out_dir: Path, *, process: Callable | None,
@@ -158,17 +186,21 @@ def _collect(records: Sequence[ManifestRecord], manifest_path: Path, out_dir: Pa
 
 
 def _write_dataset(records: Sequence[ManifestRecord], clips: dict[str, dict], hierarchy, assignments: dict[str, dict[str, str]],
-                   hidden: set[str], table: bytes, revision: str, *, manifest_path: Path, out_dir: Path, labels_dir: Path,
+                   hidden: set[str], table: bytes | None, revision: str, *, manifest_path: Path, out_dir: Path, labels_dir: Path,
                    name: str, version: str, fmt: CanonicalFormat, locations: int,
                    expected_clips_per_location: int | None) -> tuple[dict[str, dict[str, int]], dict[str, list[str]], list[str]]:
     """Step 4: shards and hidden labels per config, the public manifest, build_info, card and checksums.
+
+    ``table`` is the committed held-out table; None for a rebuild from a public manifest, which has
+    no hidden split and writes nothing to ``labels_dir``.
 
     Returns (config -> split -> clips, clip_id -> failed checks, missing clip ids).
     """
     manifest_sha = sha256_file(manifest_path)
     missing = sorted(r.clip_id for r in records if r.clip_id not in clips)
     counts = {
-        config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir, labels_dir, revision)
+        config: _write_config(config, assignments[config], records, clips, hierarchy, out_dir,
+                              labels_dir if table is not None else None, revision)
         for config in CONFIGS
     }
     write_public_manifest(out_dir / PUBLIC_MANIFEST, [r for r in records if r.clip_id in clips], assignments, hidden)
@@ -190,11 +222,13 @@ def _write_dataset(records: Sequence[ManifestRecord], clips: dict[str, dict], hi
         "counts": counts,
         "clip_ids": sorted(r.clip_id for r in records if r.clip_id in clips),
         "config_clip_ids": {config: sorted(c for c in assignments[config] if c in clips) for config in CONFIGS},
-        "holdout_commitment": commitment(table),
+        "holdout_commitment": commitment(table) if table is not None else None,
         "failed_checks": failed,
         "licenses": dict(sorted(Counter(clips[r.clip_id].get("source_license") or r.license
                                         for r in records if r.clip_id in clips).items())),
     }
+    if table is None:
+        info["labelled_only"] = True
     if missing:
         info["missing_clip_ids"] = missing
     atomic_write_bytes(out_dir / "build_info.json", (json.dumps(info, indent=2) + "\n").encode())
@@ -227,17 +261,39 @@ def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dic
     return f"{version}@{digest.hexdigest()[:12]}"
 
 
-def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
-                   holdout_key: str | Path | None) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
-    """Both protocols over one hidden pool, drawn with the operator's key; writes the operator's files.
+def _draw_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
+                 holdout_key: str | Path | None, stated: StatedSplits | None,
+                 manifest_path: Path | None) -> tuple[dict[str, dict[str, str]], dict[str, str], bytes]:
+    """Both protocols drawn with the operator's key: (config -> clip_id -> split, location_id -> split, key).
 
-    Returns (config -> clip_id -> split, the hidden pool, the committed held-out table).
+    Every split ``stated`` by a row (the public rows of the operator's full manifest) must be the one
+    drawn: otherwise the key is not the release's, and the error says so with the first line.
     """
     from avg_bench.data.locations import load_locations
 
-    key, _ = load_key(labels_dir, holdout_key)
+    key, key_source = load_key(labels_dir, holdout_key)
     public_table = {location.location_id for location in load_locations()}
     assignments, location_split = assign_splits(records, continents, key=key, public_locations=public_table)
+    conflicts = stated_split_conflicts(stated, assignments) if stated is not None else []
+    if conflicts:
+        line, problem = conflicts[0]
+        raise AvgBenchError(f"{manifest_path}:{line}: {problem} ({len(conflicts)} stated split(s) differ): the rows that "
+                            f"state splits come from a draw with another key than {key_source}; build with the "
+                            "release's --holdout-key")
+    return assignments, location_split, key
+
+
+def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
+                   holdout_key: str | Path | None, stated: StatedSplits | None = None,
+                   manifest_path: Path | None = None) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
+    """Both protocols over one hidden pool, drawn with the operator's key; writes the operator's files.
+
+    ``stated``: the splits some rows state (the operator's full manifest); each must be the one drawn
+    (:func:`_draw_splits`), checked before any operator file is written.
+
+    Returns (config -> clip_id -> split, the hidden pool, the committed held-out table).
+    """
+    assignments, location_split, key = _draw_splits(records, continents, labels_dir, holdout_key, stated, manifest_path)
     hidden = hidden_pool(assignments)
     first: dict[str, ManifestRecord] = {}
     for record in sorted(records, key=lambda r: r.clip_id):  # a location's coordinates: those of its first clip
@@ -249,8 +305,9 @@ def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str]
     return assignments, hidden, table
 
 
-def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path, revision: str) -> dict[str, int]:
-    """One protocol's shards (and its hidden labels); returns the clip count per split."""
+def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, labels_dir: Path | None,
+                  revision: str) -> dict[str, int]:
+    """One protocol's shards (and its hidden labels, unless ``labels_dir`` is None); returns the clip count per split."""
     counts = {}
     for split in SPLITS:
         chosen = sorted((i for i, r in enumerate(records) if assignment.get(r.clip_id) == split and r.clip_id in clips),
@@ -259,7 +316,7 @@ def _write_config(config, assignment, records, clips, hierarchy, out_dir: Path, 
         rows = (_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=hidden) for i in chosen)
         metadata = {"avg_bench.revision": revision, "avg_bench.config": config, "avg_bench.split": split}
         write_split(rows, out_dir / "data" / config, split, metadata=metadata)
-        if hidden:
+        if hidden and labels_dir is not None:
             labels = [_row(records[i], clips[records[i].clip_id], split, hierarchy, i, hidden=False, media=False) for i in chosen]
             _write_hidden_labels(labels_dir / config / f"{split}.parquet", labels, revision)
         counts[split] = len(chosen)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,14 @@ REPORT_NAME = "report.json"
 
 
 def make_report(records: Sequence[ManifestRecord], rows: Sequence[LedgerRow], hierarchy, *, elapsed_s: float | None = None,
-                attempted: int | None = None, breaker: str | None = None, shard: tuple[int, int] | None = None) -> dict:
-    """The report of ``rows`` (the ledger rows of this build or shard) over their manifest ``records``."""
-    from avg_bench.data.splits import seen_splits
+                attempted: int | None = None, breaker: str | None = None, shard: tuple[int, int] | None = None,
+                published: Mapping[str, Mapping[str, str]] | None = None) -> dict:
+    """The report of ``rows`` (the ledger rows of this build or shard) over their manifest ``records``.
 
-    split_of = seen_splits(records)  # over the whole manifest: the split a clip will have in the dataset
+    Coverage by split is by the ``seen`` protocol's split, drawn over the whole manifest without the
+    key, or, for a public manifest, its ``published`` splits (config -> clip_id -> split).
+    """
+    split_of = _seen_split_of(records, published)
     continent_of = {r.clip_id: c for r, c in zip(records, hierarchy.continent)}
     location_of = {r.clip_id: r.location_id for r in records}
     coverage: dict[str, dict[str, dict[str, int]]] = {"split": {}, "continent": {}, "location": {}}
@@ -73,6 +76,19 @@ def make_report(records: Sequence[ManifestRecord], rows: Sequence[LedgerRow], hi
     return report
 
 
+def _seen_split_of(records: Sequence[ManifestRecord], published: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    """clip_id -> its split for the report: the seen protocol's (or, a clip absent from a published seen, another config's)."""
+    if published is None:
+        from avg_bench.data.splits import seen_splits
+
+        return seen_splits(records)  # over the whole manifest: the split a clip will have in the dataset
+    split_of: dict[str, str] = {}
+    for by_clip in published.values():  # configs in spec order: seen first
+        for clip_id, split in by_clip.items():
+            split_of.setdefault(clip_id, split)
+    return split_of
+
+
 def _mean(values: list[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return round(sum(kept) / len(kept), 3) if kept else None
@@ -88,6 +104,7 @@ def save_report(out_dir: Path, report: dict) -> Path:
 def report_of(out_dir: str | Path) -> dict:
     """The report of a build folder, made afresh from its ledger and the manifest copy beside it."""
     from avg_bench.data.manifest import read_manifest
+    from avg_bench.data.public import read_stated_splits
     from avg_bench.geo.gazetteer import default_gazetteer
 
     work = Path(out_dir) / ".work"
@@ -101,7 +118,8 @@ def report_of(out_dir: str | Path) -> dict:
     hierarchy = default_gazetteer().reverse([r.lat for r in records], [r.lon for r in records])
     saved = work / REPORT_NAME
     shard = json.loads(saved.read_text()).get("shard") if saved.is_file() else None
-    report = make_report(records, rows, hierarchy)
+    stated = read_stated_splits(work / "manifest.jsonl")
+    report = make_report(records, rows, hierarchy, published=stated.by_config if stated and stated.every_row else None)
     report["shard"] = shard
     return report
 

@@ -113,7 +113,7 @@ def _commitment_note(commitment: str | None) -> str:
 
 
 def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, revision: str | None,
-              commitment: str | None = None) -> str:
+              commitment: str | None = None, labelled_only: bool = False) -> str:
     """The card's datasheet sections (motivation, composition, splits, collection, uses, licences)."""
     seen = "/".join(f"{SEEN_SHARES[s]:.0%}" for s in SPLITS)
     synthetic_note = (
@@ -123,9 +123,15 @@ def datasheet(*, name: str, synthetic: bool, stats: str, map_image: str | None, 
         else ""
     )
     map_md = f"\n![Locations]({map_image})\n" if map_image else ""
+    rebuild_note = (
+        "\n> **Rebuilt from the public manifest.** This copy holds the labelled clips (train and val, split as "
+        "published); its test splits are empty. Test media come only from the hosted copy.\n"
+        if labelled_only
+        else ""
+    )
     return f"""
 # {name}
-{synthetic_note}
+{synthetic_note}{rebuild_note}
 Audiovisual geolocation: given a short video clip, its frames and its soundtrack, say where on Earth it
 was recorded. Built with [AVG-Bench](https://github.com/avg-bench/avg-bench){f' (revision `{revision}`)' if revision else ''}.
 
@@ -220,7 +226,7 @@ def write_card(out_dir: Path, info: dict, records: Sequence, hierarchy) -> Path:
         pretty_name=pretty, synthetic=synthetic, license_id="cc0-1.0" if synthetic else "other", n_clips=info["clips"]
     ) + datasheet(
         name=pretty, synthetic=synthetic, stats=statistics(rows, info["counts"]), map_image=None, revision=info["revision"],
-        commitment=info.get("holdout_commitment"),
+        commitment=info.get("holdout_commitment"), labelled_only=bool(info.get("labelled_only")),
     ) + licensing_sections(info.get("licenses"), synthetic=synthetic)
     path = Path(out_dir) / "README.md"
     atomic_write_bytes(path, text.encode("utf-8"))

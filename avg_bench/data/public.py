@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from avg_bench.cache import atomic_write_bytes
+from avg_bench.data.manifest import ManifestFileError
 from avg_bench.data.schema import ClipRecord, ManifestRecord, arrow_schema
+from avg_bench.jsonl import JsonLinesReader, described
 from avg_bench.spec import AVG_V1
 
 PUBLIC_MANIFEST = "manifest.jsonl"
@@ -47,6 +50,58 @@ def write_public_manifest(path: Path, records: Iterable[ManifestRecord], splits:
         lines.append(json.dumps({**record.to_dict(), "splits": placed}, ensure_ascii=False) + "\n")
     atomic_write_bytes(path, "".join(lines).encode("utf-8"))
     return len(lines)
+
+
+@dataclass(frozen=True)
+class StatedSplits:
+    """The ``splits`` fields of a manifest: ``config -> clip_id -> split``, and the line of each clip."""
+
+    by_config: dict[str, dict[str, str]]
+    line_of: dict[str, int]
+    #: True for a public manifest (every row states its splits); False for the operator's full
+    #: manifest (``manifest.jsonl`` + ``manifest-hidden.jsonl``: the hidden rows state none).
+    every_row: bool
+
+
+def read_stated_splits(path: Path) -> StatedSplits | None:
+    """The splits a manifest states, if any row does (None for a manifest as ``curate`` writes it).
+
+    A rebuild from the public manifest must keep the published splits: drawing them again over the
+    labelled clips alone would move clips between train, val and test. A row may only name a
+    labelled split of a known configuration: a public manifest lists no hidden clip.
+    """
+    by_config: dict[str, dict[str, str]] = {config: {} for config in AVG_V1.configs}
+    labelled = [s for s in AVG_V1.splits if s not in AVG_V1.hidden_splits]
+    line_of: dict[str, int] = {}
+    rows = 0
+    for line, row in JsonLinesReader(path, error=ManifestFileError):
+        rows += 1
+        splits = row.get("splits")
+        if splits is None:
+            continue
+        if not isinstance(splits, dict) or not splits:
+            raise ManifestFileError(path, line, f"field 'splits' must map a configuration to its split, found {described(splits)}")
+        for config, split in splits.items():
+            if config not in by_config:
+                raise ManifestFileError(path, line, f"field 'splits' names configuration {config!r}; "
+                                                    f"known: {', '.join(AVG_V1.configs)}")
+            if split not in labelled:
+                raise ManifestFileError(path, line, f"field 'splits' puts the clip in {config} split {split!r}; a public "
+                                                    f"manifest lists labelled clips only ({', '.join(labelled)})")
+            by_config[config][str(row.get("clip_id"))] = split
+        line_of[str(row.get("clip_id"))] = line
+    return StatedSplits(by_config, line_of, every_row=len(line_of) == rows) if line_of else None
+
+
+def stated_split_conflicts(stated: StatedSplits, drawn: dict[str, dict[str, str]]) -> list[tuple[int, str]]:
+    """(line, problem) for every stated split the draw does not give, in line order."""
+    found = []
+    for config, by_clip in stated.by_config.items():
+        for clip_id, split in by_clip.items():
+            if drawn.get(config, {}).get(clip_id) != split:
+                got = drawn.get(config, {}).get(clip_id) or "no split"
+                found.append((stated.line_of[clip_id], f"clip {clip_id} states {config} {split}, the draw gives {got}"))
+    return sorted(found)
 
 
 def shard_problems(shard: Path, split: str) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ with each such clip and the reason listed (``--dry-run`` shows the list without 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,9 @@ def plan(folder: str | Path) -> PublishPlan:
         p.relative_to(folder).as_posix() for pattern in ALLOW for p in folder.glob(pattern)
         if ".work" not in p.parts and not any("hidden-labels" in part for part in p.relative_to(folder).parts)
     )
+    if _build_info(folder).get("labelled_only"):
+        raise PublishError(f"{folder}: a rebuild from the public manifest holds train and val only (no test split, no "
+                           "held-out commitment); publish the operator's build instead")
     leaks = labels_in_public(folder)
     if leaks:
         raise PublishError(f"{folder}: the hidden split carries labels or a public file names a hidden clip; refusing to publish: "
@@ -69,6 +73,20 @@ def plan(folder: str | Path) -> PublishPlan:
         if name.startswith("data/"):
             refused += _refused_licences(folder / name, name)
     return PublishPlan(folder, files, refused)
+
+
+def _build_info(folder: Path) -> dict:
+    """The folder's ``build_info.json`` ({} when absent); unreadable JSON is a PublishError, not a traceback."""
+    path = folder / "build_info.json"
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PublishError(f"{path}: not valid JSON ({exc}); rebuild the dataset") from None
+    if not isinstance(info, dict):
+        raise PublishError(f"{path}: not a JSON object; rebuild the dataset")
+    return info
 
 
 def _refused_licences(shard: Path, name: str) -> list[RefusedClip]:

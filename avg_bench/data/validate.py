@@ -8,7 +8,8 @@ in two splits, overlapping time ranges of one source, near-duplicate footage acr
 coordinates that contradict the hierarchy, and failed content checks. Across configurations: no
 clip of the hidden pool is labelled anywhere (by id, media hash, source, footage), geo-holdout val
 and test locations have no train clip, the held-out commitment matches the operator's table and is
-in the card, and the public manifest names no hidden clip.
+in the card, and the public manifest names no hidden clip. A rebuild from the public manifest
+(``labelled_only`` in ``build_info.json``) has no test split, so it has no commitment to check.
 """
 
 from __future__ import annotations
@@ -132,7 +133,11 @@ def validate_dataset(root: Path, *, labels_dir: str | Path | None = None) -> Val
     labels_path = Path(labels_dir) if labels_dir else default_labels_dir(root)
     hidden = _hidden_labels(labels_path)
     with_labels = hidden is not None
-    if not with_labels:
+    labelled_only = bool(info.get("labelled_only"))  # a rebuild from the public manifest: no test split to check
+    if labelled_only:
+        report.notes.append("a rebuild from the public manifest: train and val as published; it has no test split, "
+                            "so no hidden clip and no held-out commitment to check")
+    elif not with_labels:
         report.notes.append(f"skipped without the operator's labels ({labels_path} not found): {', '.join(NEEDS_LABELS)}")
     per_config: dict[str, list[dict]] = {}
     for config in AVG_V1.configs:
@@ -158,7 +163,8 @@ def validate_dataset(root: Path, *, labels_dir: str | Path | None = None) -> Val
         _check_coordinates(rows, report)
     _check_holdout_locations(per_config.get("geo-holdout", []), report)
     _check_hidden_pool(per_config, report)
-    _check_commitment(root, info, labels_path, per_config.get("geo-holdout", []), report, with_labels=with_labels)
+    if not labelled_only:
+        _check_commitment(root, info, labels_path, per_config.get("geo-holdout", []), report, with_labels=with_labels)
     manifest = root / PUBLIC_MANIFEST
     if manifest.is_file():
         pool = {r["clip_id"] for rows in per_config.values() for r in rows if r["split"] in AVG_V1.hidden_splits}

@@ -76,18 +76,6 @@ def test_missing_local_sources_are_one_error_before_any_clip_is_made(tmp_path):
 # -- media: a small AVG-Synth set built through the ledger -----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def small_synth(tmp_path_factory) -> Path:
-    """3 locations x 3 source videos x 1 clip (the fewest the split protocols accept): its manifest."""
-    from avg_bench.data.locations import load_locations
-    from avg_bench.data.synth import generate_synth, pick_locations
-
-    folder = tmp_path_factory.mktemp("ledger-synth")
-    synth = generate_synth(folder, pick_locations(load_locations(), 3, seed=0), videos_per_location=3, clips_per_video=1,
-                           video_seconds=14.0, seed=0, workers=2, progress=False)
-    return synth.manifest_path
-
-
 @pytest.mark.media
 def test_local_build_keeps_a_ledger_and_resumes_a_killed_build(small_synth, tmp_path):
     from avg_bench.data.media import process_clip
