@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avg_bench.cache import atomic_write_bytes, sha256_file
-from avg_bench.modality import Modality, modality_set_name
+from avg_bench.modality import modality_set_name
 
 #: The demo host's port when free: the remote manifest holds its URLs, so a fixed port keeps that file
 #: (and the manifest hash in build_info.json) the same from run to run; the revision ignores URLs.
@@ -141,7 +141,7 @@ def run_demo(out: str | Path, *, locations: int = 12, videos_per_location: int =
         result.board = submit_demo(out / "leaderboard", dataset, build.labels_dir,
                                    {name: out / "predictions" / f"{name}.jsonl" for name in DEMO_BASELINES},
                                    revision=build.revision, bootstrap=bootstrap, seed=seed,
-                                   modalities={n: _submitted_modalities(BASELINES[n].modalities) for n in DEMO_BASELINES})
+                                   modalities={n: modality_set_name(BASELINES[n].modalities) for n in DEMO_BASELINES})
         note["detail"] = f"{len(result.board.entries)} entries ({result.board.submitted} new)"
     with clock.step("report: figures and HTML") as note:
         from avg_bench.figures.report import write_report
@@ -244,7 +244,3 @@ def _write_info(out: Path, result: DemoResult, build, locations: int, per_locati
     }
     atomic_write_bytes(out / "demo.json", json.dumps(info, indent=2).encode())
 
-
-def _submitted_modalities(modalities: tuple[Modality, ...]) -> str:
-    """The leaderboard's word for a baseline's modalities; a prior (none) is filed under audio+visual, as the leaderboard has no "none"."""
-    return modality_set_name(modalities or (Modality.AUDIO, Modality.VISUAL))

@@ -12,9 +12,9 @@ from avg_bench.errors import AvgBenchError
 from avg_bench.modality import MODALITY_SET_NAMES
 from avg_bench.spec import AVG_V1
 
-#: The modality words a submission may declare: the project's set names (avg_bench.modality) less
-#: "none", since every entry uses at least one modality. Stored as these words, so existing rows read.
-MODALITIES = tuple(name for name in MODALITY_SET_NAMES if name != "none")
+#: The modality words a submission may declare: the project's set names (avg_bench.modality), "none"
+#: for a prior that reads no input. Stored as these words, so rows written before "none" still read.
+MODALITIES = MODALITY_SET_NAMES
 SPLITS = ("val", "test")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 #: Unicode categories refused in names and other text fields: controls (C0, C1), format characters

@@ -84,11 +84,9 @@ def test_registry_and_predictors_speak_the_modality_vocabulary():
     assert (words["vlm-zero-shot"], words["avg-reference-vision"], words["flow-av"]) == ("visual", "visual", "audio+visual")
 
 
-def test_demo_files_a_prior_under_audio_visual_and_the_rest_by_their_modalities():
-    from avg_bench.modality import Modality
-    from baselines.demo import _submitted_modalities
+def test_the_board_takes_every_baselines_modality_word_a_prior_as_none():
+    from avg_bench.modality import modality_set_name
     from leaderboard.submissions import MODALITIES
 
-    assert MODALITIES == ("audio", "visual", "audio+visual")  # stored words: existing databases still read
-    assert _submitted_modalities(()) == "audio+visual"
-    assert _submitted_modalities((Modality.VISUAL,)) == "visual"
+    assert MODALITIES == ("none", "audio", "visual", "audio+visual")  # words written before "none" still read
+    assert {modality_set_name(entry.modalities) for entry in BASELINES.values()} <= set(MODALITIES)

@@ -71,6 +71,12 @@ def test_table_ranks_sorts_and_filters(client, lb, token, files):
     assert medians == sorted(medians, reverse=True)
     only_visual = client.get("/api/entries", params={"split": "val", "modalities": "visual"}).json()["entries"]
     assert [(e["model_name"], e["rank"]) for e in only_visual] == [("bad", 3)]
+    prior = upload(client, token, files["val_bad"], model_name="a-prior", modalities="none").json()["id"]
+    lb.score_pending()
+    priors = client.get("/api/entries", params={"split": "val", "modalities": "none"}).json()["entries"]
+    assert [(e["id"], e["modalities"]) for e in priors] == [(prior, "none")]  # a prior reads no input: not "audio+visual"
+    both = client.get("/api/entries", params={"split": "val", "modalities": "audio+visual"}).json()["entries"]
+    assert [e["model_name"] for e in both] == ["good-too"]
     assert client.get("/api/entries", params={"split": "test"}).json()["entries"] == []
     assert client.get("/api/entries", params={"split": "nope"}).status_code == 422
 
