@@ -138,8 +138,9 @@ def build_dataset(
     continent_of_location: dict[str, str] = {}
     for record, continent in zip(records, hierarchy.continent):
         continent_of_location.setdefault(record.location_id, continent)
-    if stated is not None and published is None and (run_options is None or run_options.shard is None):
-        _draw_splits(records, continent_of_location, labels_dir, holdout_key, stated, manifest_path)  # a wrong key fails now, not after the clips
+    # The operator's full manifest states some splits: the key's draw must give them, checked before any clip.
+    checked_draw = (_draw_splits(records, continent_of_location, labels_dir, holdout_key, stated, manifest_path)
+                    if stated is not None and published is None and (run_options is None or run_options.shard is None) else None)
     clips, outcome, run_options = _collect(records, manifest_path, out_dir, process=process, fmt=fmt, workers=workers,
                                            progress=progress, run_options=run_options, merge=merge)
     from avg_bench.data.build_report import make_report, save_report
@@ -152,8 +153,8 @@ def build_dataset(
         return BuildResult(out_dir, labels_dir, "", {}, outcome=outcome, report=report, complete=outcome.complete,
                            dataset_written=False)
     if published is None:
-        assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, holdout_key, stated,
-                                                    manifest_path)
+        draw = checked_draw or _draw_splits(records, continent_of_location, labels_dir, holdout_key)
+        assignments, hidden, table = _assign_splits(records, continent_of_location, labels_dir, draw)
     else:
         assignments, hidden, table = published, set(), None
     revision = dataset_revision(version, records, clips, fmt, assignments)
@@ -261,9 +262,13 @@ def dataset_revision(version: str, records: Sequence[ManifestRecord], clips: dic
     return f"{version}@{digest.hexdigest()[:12]}"
 
 
+#: A draw of both protocols: (config -> clip_id -> split, location_id -> geo-holdout split, the key).
+Draw = tuple[dict[str, dict[str, str]], dict[str, str], bytes]
+
+
 def _draw_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
-                 holdout_key: str | Path | None, stated: StatedSplits | None,
-                 manifest_path: Path | None) -> tuple[dict[str, dict[str, str]], dict[str, str], bytes]:
+                 holdout_key: str | Path | None, stated: StatedSplits | None = None,
+                 manifest_path: Path | None = None) -> Draw:
     """Both protocols drawn with the operator's key: (config -> clip_id -> split, location_id -> split, key).
 
     Every split ``stated`` by a row (the public rows of the operator's full manifest) must be the one
@@ -284,16 +289,12 @@ def _draw_splits(records: Sequence[ManifestRecord], continents: dict[str, str], 
 
 
 def _assign_splits(records: Sequence[ManifestRecord], continents: dict[str, str], labels_dir: Path,
-                   holdout_key: str | Path | None, stated: StatedSplits | None = None,
-                   manifest_path: Path | None = None) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
-    """Both protocols over one hidden pool, drawn with the operator's key; writes the operator's files.
-
-    ``stated``: the splits some rows state (the operator's full manifest); each must be the one drawn
-    (:func:`_draw_splits`), checked before any operator file is written.
+                   draw: Draw) -> tuple[dict[str, dict[str, str]], set[str], bytes]:
+    """Both protocols over one hidden pool, as ``draw`` (:func:`_draw_splits`) gave them; writes the operator's files.
 
     Returns (config -> clip_id -> split, the hidden pool, the committed held-out table).
     """
-    assignments, location_split, key = _draw_splits(records, continents, labels_dir, holdout_key, stated, manifest_path)
+    assignments, location_split, key = draw
     hidden = hidden_pool(assignments)
     first: dict[str, ManifestRecord] = {}
     for record in sorted(records, key=lambda r: r.clip_id):  # a location's coordinates: those of its first clip

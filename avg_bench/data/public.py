@@ -98,9 +98,9 @@ def stated_split_conflicts(stated: StatedSplits, drawn: dict[str, dict[str, str]
     found = []
     for config, by_clip in stated.by_config.items():
         for clip_id, split in by_clip.items():
-            if drawn.get(config, {}).get(clip_id) != split:
-                got = drawn.get(config, {}).get(clip_id) or "no split"
-                found.append((stated.line_of[clip_id], f"clip {clip_id} states {config} {split}, the draw gives {got}"))
+            got = drawn.get(config, {}).get(clip_id)
+            if got != split:
+                found.append((stated.line_of[clip_id], f"clip {clip_id} states {config} {split}, the draw gives {got or 'no split'}"))
     return sorted(found)
 
 
